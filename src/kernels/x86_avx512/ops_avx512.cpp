@@ -1,0 +1,8 @@
+// Scaffold: the avx512 ops kernels are being written; until then this table adds nothing.
+#include "kernels/kernels.h"
+
+namespace pocketlm::kernels {
+
+void fill_ops_avx512(OpKernels& t) { (void)t; }
+
+}  // namespace pocketlm::kernels
