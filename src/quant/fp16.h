@@ -42,11 +42,14 @@ inline fp16_t fp32_to_fp16(float f) {
   const uint32_t x = f32_bits(f);
   const uint32_t sign = (x >> 16) & 0x8000u;
   const uint32_t absx = x & 0x7fffffffu;
-  if (absx >= 0x7f800000u) {  // Inf or NaN; keep NaN quiet and non-zero.
-    const uint32_t mant = absx > 0x7f800000u ? (0x200u | ((absx >> 13) & 0x3ffu)) : 0u;
+  if (absx > 0x7f800000u) {
+    // NaN: numpy keeps the top 10 payload bits as they are (a signalling NaN stays signalling)
+    // and only forces a non-zero mantissa so the result cannot collapse into Inf.
+    uint32_t mant = (absx >> 13) & 0x3ffu;
+    if (mant == 0) mant = 1;
     return static_cast<fp16_t>(sign | 0x7c00u | mant);
   }
-  if (absx >= 0x477ff000u) return static_cast<fp16_t>(sign | 0x7c00u);  // rounds to Inf
+  if (absx >= 0x477ff000u) return static_cast<fp16_t>(sign | 0x7c00u);  // Inf, or rounds to it
   if (absx < 0x38800000u) {  // below the smallest normal half: subnormal or zero
     if (absx < 0x33000000u) return static_cast<fp16_t>(sign);  // below half the smallest subnormal
     const uint32_t e = absx >> 23;
