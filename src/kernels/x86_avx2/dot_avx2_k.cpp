@@ -1,0 +1,230 @@
+// AVX2 dots of the K-quants against Q8_K activations.
+//
+// Per super-block the quants are unpacked with shifts and masks into unsigned bytes, multiplied
+// with the activations by maddubs (pairs into int16), weighted by their integer sub-block scales
+// with madd (into int32) and summed exactly; one float FMA per super-block applies d. Offsets are
+// never applied per element: Q6_K's -32 and Q3_K's -4 become -32 * sum(scale * bsum) and
+// -4 * sum(scale * bsum) over Q8_K's 16-element sums, and the mins of Q2_K/Q4_K/Q5_K likewise
+// use bsums, so every quant stays unsigned for maddubs.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+#include "kernels/ref/kquant_scales.h"
+#include "kernels/x86_avx2/dot_avx2_parts.h"
+#include "kernels/x86_avx2/simd_avx2.h"
+#include "quant/blocks.h"
+
+namespace pocketlm::kernels::avx2 {
+namespace {
+
+// A shuffle control that copies int16 lane k of each 128-bit half to all lanes of the half.
+inline __m256i broadcast_i16_lane(int k) {
+  return _mm256_set1_epi16(static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k)));
+}
+
+// From 16 int8 sub-block scales: int16 scales for the 32 elements of sub-block pair i (elements
+// 32i..32i+31), i.e. 8 copies of scale 2i then 8 of scale 2i+1, matching maddubs' pair lanes.
+inline __m256i scales_for_32(__m128i scales8, int i) {
+  const uint64_t lo = 0x0101010101010101ull * static_cast<uint64_t>(2 * i);
+  const uint64_t hi = 0x0101010101010101ull * static_cast<uint64_t>(2 * i + 1);
+  const __m128i control = _mm_set_epi64x(static_cast<int64_t>(hi), static_cast<int64_t>(lo));
+  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales8, control));
+}
+
+void vec_dot_q2_k(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ2_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const __m128i packed = avx2_load128(x[b].scales);  // scale in the low nibble, min in the high
+    const __m128i scales8 = _mm_and_si128(packed, _mm_set1_epi8(0x0f));
+    const __m256i mins16 =
+        _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f)));
+    const __m256i mins = _mm256_madd_epi16(mins16, avx2_load(y[b].bsums));
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
+                            _mm256_cvtepi32_ps(mins), acc_m);
+
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      __m256i bits = avx2_load(x[b].qs + 32 * h);
+      for (int k = 0; k < 4; ++k) {
+        const __m256i q = _mm256_and_si256(bits, m3);
+        bits = _mm256_srli_epi16(bits, 2);
+        const __m256i p = _mm256_maddubs_epi16(q, avx2_load(y[b].qs + 128 * h + 32 * k));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * avx2_half_to_float(x[b].d)),
+                          _mm256_cvtepi32_ps(sumi), acc);
+  }
+  *s = avx2_hsum(acc) - avx2_hsum(acc_m);
+}
+
+void vec_dot_q3_k(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ3_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  const __m256i m4 = _mm256_set1_epi8(4);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t sc[16];
+    unpack_q3_k_scales(x[b].scales, sc);
+    const __m128i scales8 = avx2_load128(sc);
+    // Quants are taken as low | high << 2 in 0..7; the format's value is that minus 4.
+    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), avx2_load(y[b].bsums));
+
+    __m256i sumi = _mm256_setzero_si256();
+    __m256i high = avx2_load(x[b].hmask);  // element group 4h + k reads bit 4h + k
+    for (int h = 0; h < 2; ++h) {
+      __m256i bits = avx2_load(x[b].qs + 32 * h);
+      for (int k = 0; k < 4; ++k) {
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(bits, m3),
+                                          _mm256_and_si256(_mm256_slli_epi16(high, 2), m4));
+        bits = _mm256_srli_epi16(bits, 2);
+        high = _mm256_srli_epi16(high, 1);
+        const __m256i p = _mm256_maddubs_epi16(q, avx2_load(y[b].qs + 128 * h + 32 * k));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
+      }
+    }
+    sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(bias, 2));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2_half_to_float(x[b].d) * y[b].d),
+                          _mm256_cvtepi32_ps(sumi), acc);
+  }
+  *s = avx2_hsum(acc);
+}
+
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins. The mins need sums of 32
+// activations: adjacent bsums added pairwise.
+struct KScales {
+  __m256i scales;  // int16 scales 0..7 in both 128-bit halves
+  __m128i mins;    // int32: sum over the 4 sub-block pairs of min * activation sum
+};
+
+inline KScales k_scales(const uint8_t packed[12], const BlockQ8_K& y) {
+  uint8_t sm[16];
+  unpack_q4_k_scales(packed, sm);
+  const __m256i sm16 = _mm256_cvtepu8_epi16(avx2_load128(sm));  // scales, then mins
+  const __m256i bsums = avx2_load(y.bsums);
+  const __m128i sums32 =
+      _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+  KScales r;
+  r.mins = _mm_madd_epi16(_mm256_extracti128_si256(sm16, 1), sums32);
+  r.scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm16));
+  return r;
+}
+
+void vec_dot_q4_k(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  __m128 acc_m = _mm_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const KScales ks = k_scales(x[b].scales, y[b]);
+    acc_m = _mm_fmadd_ps(_mm_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
+                         _mm_cvtepi32_ps(ks.mins), acc_m);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i bits = avx2_load(x[b].qs + 32 * j);
+      const __m256i lo = _mm256_and_si256(bits, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+      const __m256i plo = _mm256_maddubs_epi16(lo, avx2_load(y[b].qs + 64 * j));
+      const __m256i phi = _mm256_maddubs_epi16(hi, avx2_load(y[b].qs + 64 * j + 32));
+      const __m256i slo = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j));
+      const __m256i shi = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j + 1));
+      sumi = _mm256_add_epi32(
+          sumi, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * avx2_half_to_float(x[b].d)),
+                          _mm256_cvtepi32_ps(sumi), acc);
+  }
+  *s = avx2_hsum(acc) - avx2_hsum128(acc_m);
+}
+
+void vec_dot_q5_k(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i bit0 = _mm256_set1_epi8(1);
+  const __m256i bit1 = _mm256_set1_epi8(2);
+  __m256 acc = _mm256_setzero_ps();
+  __m128 acc_m = _mm_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const KScales ks = k_scales(x[b].scales, y[b]);
+    acc_m = _mm_fmadd_ps(_mm_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
+                         _mm_cvtepi32_ps(ks.mins), acc_m);
+    __m256i high = avx2_load(x[b].qh);  // run j reads bits 2j (low nibbles) and 2j+1 (high)
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i bits = avx2_load(x[b].qs + 32 * j);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(high, bit0), 4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(high, bit1), 3));
+      high = _mm256_srli_epi16(high, 2);
+      const __m256i plo = _mm256_maddubs_epi16(lo, avx2_load(y[b].qs + 64 * j));
+      const __m256i phi = _mm256_maddubs_epi16(hi, avx2_load(y[b].qs + 64 * j + 32));
+      const __m256i slo = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j));
+      const __m256i shi = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j + 1));
+      sumi = _mm256_add_epi32(
+          sumi, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * avx2_half_to_float(x[b].d)),
+                          _mm256_cvtepi32_ps(sumi), acc);
+  }
+  *s = avx2_hsum(acc) - avx2_hsum128(acc_m);
+}
+
+void vec_dot_q6_k(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ6_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const __m128i scales8 = avx2_load128(x[b].scales);
+    // Quants are taken unsigned (0..63); the format's value is that minus 32.
+    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), avx2_load(y[b].bsums));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i l0 = avx2_load(x[b].ql + 64 * h);
+      const __m256i l1 = avx2_load(x[b].ql + 64 * h + 32);
+      const __m256i hb = avx2_load(x[b].qh + 32 * h);
+      // Bit pair k of qh is the top of element group k; put it at bits 4..5 of each byte.
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, m4),
+                          _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30)),
+          _mm256_or_si256(_mm256_and_si256(l1, m4),
+                          _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                          _mm256_and_si256(hb, m30)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                          _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30)),
+      };
+      for (int k = 0; k < 4; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(q[k], avx2_load(y[b].qs + 128 * h + 32 * k));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
+      }
+    }
+    sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(bias, 5));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2_half_to_float(x[b].d) * y[b].d),
+                          _mm256_cvtepi32_ps(sumi), acc);
+  }
+  *s = avx2_hsum(acc);
+}
+
+}  // namespace
+
+void fill_dot_k(DotKernels& t) {
+  using T = TensorType;
+  t.vec_dot[static_cast<int>(T::kQ2_K)] = vec_dot_q2_k;
+  t.vec_dot[static_cast<int>(T::kQ3_K)] = vec_dot_q3_k;
+  t.vec_dot[static_cast<int>(T::kQ4_K)] = vec_dot_q4_k;
+  t.vec_dot[static_cast<int>(T::kQ5_K)] = vec_dot_q5_k;
+  t.vec_dot[static_cast<int>(T::kQ6_K)] = vec_dot_q6_k;
+}
+
+}  // namespace pocketlm::kernels::avx2
