@@ -1,0 +1,10 @@
+// The architecture descriptions compiled into pocketlm; registry.cpp lists them.
+#pragma once
+
+#include "model/arch.h"
+
+namespace pocketlm::archs {
+
+extern const ArchDesc kLlama;
+
+}  // namespace pocketlm::archs

@@ -1,0 +1,15 @@
+#include "model/archs/archs.h"
+
+namespace pocketlm {
+
+const ArchDesc* find_arch(std::string_view name) {
+  static const ArchDesc* const kAll[] = {
+      &archs::kLlama,
+  };
+  for (const ArchDesc* a : kAll) {
+    if (a->name == name) return a;
+  }
+  return nullptr;
+}
+
+}  // namespace pocketlm

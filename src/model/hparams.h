@@ -1,0 +1,52 @@
+// Hyper-parameters of a model, read from GGUF metadata under the architecture's key prefix.
+//
+// Usage:
+//   Result<Hparams> hp = Hparams::from_gguf(file, *arch);
+//   int64_t q_dim = hp->n_head * hp->head_dim;
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "format/gguf_reader.h"
+#include "model/arch.h"
+
+namespace pocketlm {
+
+enum class RopeScaling : int { kNone = 0, kLinear = 1, kYarn = 2, kLlama3 = 3 };
+const char* rope_scaling_name(RopeScaling s);
+
+struct Hparams {
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_ff = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;    // key/query width per head
+  int64_t head_dim_v = 0;  // value width per head
+  float norm_eps = 1e-5f;
+
+  // RoPE
+  int64_t n_rot = 0;
+  float rope_freq_base = 10000.0f;
+  RopeScaling rope_scaling = RopeScaling::kNone;
+  float rope_freq_scale = 1.0f;  // 1 / scaling factor
+  int64_t rope_n_ctx_orig = 0;
+  float yarn_ext_factor = 0.0f;
+  float yarn_attn_factor = 1.0f;
+  float yarn_beta_fast = 32.0f;
+  float yarn_beta_slow = 1.0f;
+
+  // Reads and validates; errors name the key. n_vocab comes from the token list when the
+  // architecture key is absent.
+  static Result<Hparams> from_gguf(const GgufFile& file, const ArchDesc& arch);
+
+  int64_t q_dim() const { return n_head * head_dim; }
+  int64_t kv_dim() const { return n_head_kv * head_dim; }
+  int64_t v_dim() const { return n_head_kv * head_dim_v; }
+};
+
+}  // namespace pocketlm

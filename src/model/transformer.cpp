@@ -1,0 +1,227 @@
+#include "model/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/matmul.h"
+
+namespace pocketlm {
+namespace {
+
+using kernels::KernelTable;
+
+struct Pass {
+  const Model& model;
+  const Hparams& hp;
+  const ArchDesc& arch;
+  ForwardState& st;
+  const KernelTable& kt;
+  ThreadPool* pool;
+
+  void observe(const char* name, int64_t layer, const float* data, int64_t n, int64_t width) {
+    if (st.observer) st.observer->observe(name, layer, data, n, width);
+  }
+
+  // Y (n x m.rows) = X (n x m.cols) * M^T.
+  Status project(const Matrix& m, const float* x, int64_t n, float* y) {
+    if (n == 1) return kernels::matvec(kt, m.type, m.data, m.rows, m.cols, x, y, pool, st.ws);
+    return kernels::matmul(kt, m.type, m.data, m.rows, m.cols, x, n, y, pool, st.ws);
+  }
+
+  void norm_rows(float* y, const float* x, const float* w, int64_t n, int64_t width) {
+    for (int64_t t = 0; t < n; ++t) {
+      kt.ops.rms_norm(y + t * width, x + t * width, w, width, hp.norm_eps);
+    }
+  }
+
+  Status embed(const int32_t* tokens, int64_t n) {
+    const Matrix& e = model.weights().token_embd;
+    const ToFloatFn to_float = type_traits(e.type).to_float;
+    const float scale = std::sqrt(static_cast<float>(hp.n_embd));
+    for (int64_t t = 0; t < n; ++t) {
+      if (tokens[t] < 0 || tokens[t] >= hp.n_vocab) {
+        return invalid_argument(strfmt("token id %d at input position %lld is outside the "
+                                       "vocabulary of %lld", tokens[t], static_cast<long long>(t),
+                                       static_cast<long long>(hp.n_vocab)));
+      }
+      const uint8_t* row = static_cast<const uint8_t*>(e.data) +
+                           static_cast<size_t>(tokens[t]) * e.row_bytes();
+      float* x = st.x.data() + t * hp.n_embd;
+      to_float(row, x, hp.n_embd);
+      if (arch.scale_embeddings) kt.ops.scale(x, x, scale, hp.n_embd);
+    }
+    observe("inp_embd", -1, st.x.data(), n, hp.n_embd);
+    return Status();
+  }
+
+  // Rotates q and k of every token in the chunk; angles are computed once per token.
+  void rope(int64_t n, int64_t pos0) {
+    const int64_t half = hp.n_rot / 2;
+    for (int64_t t = 0; t < n; ++t) {
+      float* cs = st.cos_sin.data() + t * hp.n_rot;
+      st.rope.angles(pos0 + t, cs, cs + half);
+      kt.ops.rope(st.q.data() + t * hp.q_dim(), hp.n_head, hp.head_dim, hp.n_rot, cs, cs + half,
+                  arch.rope_style);
+      kt.ops.rope(st.k.data() + t * hp.kv_dim(), hp.n_head_kv, hp.head_dim, hp.n_rot, cs,
+                  cs + half, arch.rope_style);
+    }
+  }
+
+  void store_kv(int64_t layer, int64_t n, int64_t pos0) {
+    const TensorType kv = st.kv.type();
+    const kernels::QuantizeRowFn conv = kt.dot.quantize_act[static_cast<uint32_t>(kv)];
+    for (int64_t t = 0; t < n; ++t) {
+      conv(st.k.data() + t * hp.kv_dim(), st.kv.k_row(layer, pos0 + t), hp.kv_dim());
+      conv(st.v.data() + t * hp.v_dim(), st.kv.v_row(layer, pos0 + t), hp.v_dim());
+    }
+  }
+
+  // Causal attention of every (token, head) pair of the chunk over the cache.
+  void attention(int64_t layer, int64_t n, int64_t pos0) {
+    const TensorType kv = st.kv.type();
+    const TypeTraits& kv_tr = type_traits(kv);
+    const TensorType act = kv_tr.vec_dot_type;
+    const kernels::QuantizeRowFn conv_q = kt.dot.quantize_act[static_cast<uint32_t>(act)];
+    const kernels::VecDotFn dot = kt.dot.vec_dot[static_cast<uint32_t>(kv)];
+    const ToFloatFn v_to_float = kv_tr.to_float;
+    const int64_t group = hp.n_head / hp.n_head_kv;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+    const size_t q_conv_bytes = row_size(act, hp.head_dim);
+    const int64_t attn_width = hp.n_head * hp.head_dim_v;
+
+    parallel_for(pool, n * hp.n_head, [&](int64_t begin, int64_t end, int ith) {
+      float* scores = st.scores.data() + static_cast<size_t>(ith) * st.options.n_ctx;
+      uint8_t* qc = st.q_conv.data() + static_cast<size_t>(ith) * q_conv_bytes;
+      float* vrow = st.v_row.data() + static_cast<size_t>(ith) * hp.head_dim_v;
+      for (int64_t item = begin; item < end; ++item) {
+        const int64_t t = item / hp.n_head;
+        const int64_t head = item % hp.n_head;
+        const int64_t kvh = head / group;
+        const int64_t n_kv = pos0 + t + 1;  // causal: positions 0..pos
+        conv_q(st.q.data() + t * hp.q_dim() + head * hp.head_dim, qc, hp.head_dim);
+        const size_t k_off = row_size(kv, kvh * hp.head_dim);
+        for (int64_t j = 0; j < n_kv; ++j) {
+          float s;
+          dot(hp.head_dim, &s, st.kv.k_row(layer, j) + k_off, qc);
+          scores[j] = s * scale;
+        }
+        kt.ops.softmax(scores, n_kv);
+        float* out = st.attn.data() + t * attn_width + head * hp.head_dim_v;
+        std::memset(out, 0, sizeof(float) * static_cast<size_t>(hp.head_dim_v));
+        const size_t v_off = row_size(kv, kvh * hp.head_dim_v);
+        for (int64_t j = 0; j < n_kv; ++j) {
+          v_to_float(st.kv.v_row(layer, j) + v_off, vrow, hp.head_dim_v);
+          kt.ops.axpy(out, vrow, scores[j], hp.head_dim_v);
+        }
+      }
+    });
+  }
+
+  Status block(int64_t il, int64_t n, int64_t pos0) {
+    const LayerWeights& w = model.weights().layers[static_cast<size_t>(il)];
+    const BlockDesc& b = arch.block;
+    const int64_t E = hp.n_embd;
+
+    norm_rows(st.h.data(), st.x.data(), w.attn_norm, n, E);
+    observe("attn_norm", il, st.h.data(), n, E);
+    PLM_RETURN_IF_ERROR(project(w.wq, st.h.data(), n, st.q.data()));
+    PLM_RETURN_IF_ERROR(project(w.wk, st.h.data(), n, st.k.data()));
+    PLM_RETURN_IF_ERROR(project(w.wv, st.h.data(), n, st.v.data()));
+    if (w.bq) {
+      for (int64_t t = 0; t < n; ++t) {
+        kt.ops.add(st.q.data() + t * hp.q_dim(), st.q.data() + t * hp.q_dim(), w.bq, hp.q_dim());
+        kt.ops.add(st.k.data() + t * hp.kv_dim(), st.k.data() + t * hp.kv_dim(), w.bk,
+                   hp.kv_dim());
+        kt.ops.add(st.v.data() + t * hp.v_dim(), st.v.data() + t * hp.v_dim(), w.bv, hp.v_dim());
+      }
+    }
+    observe("q", il, st.q.data(), n, hp.q_dim());
+    observe("k", il, st.k.data(), n, hp.kv_dim());
+    observe("v", il, st.v.data(), n, hp.v_dim());
+    if (w.q_norm) {
+      norm_rows(st.q.data(), st.q.data(), w.q_norm, n * hp.n_head, hp.head_dim);
+      norm_rows(st.k.data(), st.k.data(), w.k_norm, n * hp.n_head_kv, hp.head_dim);
+    }
+    rope(n, pos0);
+    observe("q_rope", il, st.q.data(), n, hp.q_dim());
+    observe("k_rope", il, st.k.data(), n, hp.kv_dim());
+    store_kv(il, n, pos0);
+    attention(il, n, pos0);
+    observe("attn_out", il, st.attn.data(), n, hp.n_head * hp.head_dim_v);
+    PLM_RETURN_IF_ERROR(project(w.wo, st.attn.data(), n, st.proj.data()));
+    if (w.post_attn_norm) norm_rows(st.proj.data(), st.proj.data(), w.post_attn_norm, n, E);
+    observe("attn_proj", il, st.proj.data(), n, E);
+    kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
+    observe("ffn_inp", il, st.x.data(), n, E);
+
+    norm_rows(st.h.data(), st.x.data(), w.ffn_norm, n, E);
+    observe("ffn_norm", il, st.h.data(), n, E);
+    PLM_RETURN_IF_ERROR(project(w.ffn_up, st.h.data(), n, st.up.data()));
+    const int64_t F = hp.n_ff;
+    if (b.gated_ffn) {
+      PLM_RETURN_IF_ERROR(project(w.ffn_gate, st.h.data(), n, st.gate.data()));
+      if (b.activation == FfnActivation::kSilu) {
+        kt.ops.swiglu(st.gate.data(), st.gate.data(), st.up.data(), n * F);
+      } else {
+        kt.ops.geglu_tanh(st.gate.data(), st.gate.data(), st.up.data(), n * F);
+      }
+    } else if (b.activation == FfnActivation::kSilu) {
+      kt.ops.silu(st.gate.data(), st.up.data(), n * F);
+    } else {
+      kt.ops.gelu_tanh(st.gate.data(), st.up.data(), n * F);
+    }
+    observe("ffn_act", il, st.gate.data(), n, F);
+    PLM_RETURN_IF_ERROR(project(w.ffn_down, st.gate.data(), n, st.proj.data()));
+    if (w.post_ffn_norm) norm_rows(st.proj.data(), st.proj.data(), w.post_ffn_norm, n, E);
+    observe("ffn_out", il, st.proj.data(), n, E);
+    kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
+    observe("l_out", il, st.x.data(), n, E);
+    return Status();
+  }
+
+  // Final norm and output head for rows [first, first + n) of the chunk.
+  Status head(int64_t first, int64_t n, float* logits) {
+    const ModelWeights& w = model.weights();
+    norm_rows(st.h.data(), st.x.data() + first * hp.n_embd, w.output_norm, n, hp.n_embd);
+    observe("result_norm", -1, st.h.data(), n, hp.n_embd);
+    PLM_RETURN_IF_ERROR(project(w.output, st.h.data(), n, logits));
+    observe("result_output", -1, logits, n, hp.n_vocab);
+    return Status();
+  }
+};
+
+}  // namespace
+
+Status forward(const Model& model, ForwardState& st, const KernelTable& kt, ThreadPool* pool,
+               const int32_t* tokens, int64_t n, int64_t pos0, LogitsFor which, float* logits) {
+  if (n < 1) return invalid_argument("forward() needs at least one token");
+  if (pos0 < 0 || pos0 + n > st.options.n_ctx) {
+    return Status(StatusCode::kOutOfRange,
+                  strfmt("positions %lld..%lld do not fit the context of %lld tokens",
+                         static_cast<long long>(pos0), static_cast<long long>(pos0 + n - 1),
+                         static_cast<long long>(st.options.n_ctx)));
+  }
+  if (pool && pool->n_threads() > st.max_threads) {
+    return invalid_argument("the thread pool is larger than the state was sized for");
+  }
+  if (which != LogitsFor::kNone && !logits) return invalid_argument("logits buffer is null");
+  Pass p{model, model.hparams(), model.arch(), st, kt, pool};
+  const int64_t n_vocab = p.hp.n_vocab;
+  for (int64_t done = 0; done < n;) {
+    const int64_t m = std::min(st.options.n_batch, n - done);
+    PLM_RETURN_IF_ERROR(p.embed(tokens + done, m));
+    for (int64_t il = 0; il < p.hp.n_layer; ++il) {
+      PLM_RETURN_IF_ERROR(p.block(il, m, pos0 + done));
+    }
+    if (which == LogitsFor::kAll) {
+      PLM_RETURN_IF_ERROR(p.head(0, m, logits + done * n_vocab));
+    } else if (which == LogitsFor::kLast && done + m == n) {
+      PLM_RETURN_IF_ERROR(p.head(m - 1, 1, logits));
+    }
+    done += m;
+  }
+  return Status();
+}
+
+}  // namespace pocketlm
