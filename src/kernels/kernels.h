@@ -32,6 +32,10 @@ using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 
 struct DotKernels {
   VecDotFn vec_dot[kTensorTypeIdLimit] = {};          // by weight type id
+  // F16 x F16 in the order of a tiled matrix-matrix kernel (one 8-lane accumulator per output,
+  // then a horizontal sum), which llama.cpp uses when a batch has two or more rows; vec_dot[F16]
+  // has the order of its one-row kernel. n must be a multiple of 8.
+  VecDotFn vec_dot_f16_tiled = nullptr;
   VecDotF32Fn vec_dot_f32[kTensorTypeIdLimit] = {};   // by weight type id
   QuantizeRowFn quantize_act[kTensorTypeIdLimit] = {};  // by activation type id
 };

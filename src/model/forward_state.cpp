@@ -47,7 +47,8 @@ Result<ForwardState> ForwardState::create(const Model& model, const ForwardOptio
     st.up.resize(b * hp.n_ff);
     st.cos_sin.resize(b * hp.n_rot);
     const size_t nt = static_cast<size_t>(st.max_threads);
-    st.scores.resize(nt * static_cast<size_t>(options.n_ctx));
+    st.scores.resize(nt * static_cast<size_t>(st.kv.v_stride()));
+    st.probs.resize(nt * static_cast<size_t>(st.kv.v_stride()) * 4);
     st.q_conv.resize(nt * row_size(act, hp.head_dim));
     st.v_row.resize(nt * static_cast<size_t>(hp.head_dim_v));
   } catch (const std::bad_alloc&) {

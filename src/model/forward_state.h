@@ -25,7 +25,7 @@ class ActivationObserver {
 
 struct ForwardOptions {
   int64_t n_ctx = 2048;             // positions the KV cache holds
-  int64_t n_batch = 256;            // tokens run through the blocks together
+  int64_t n_batch = 512;            // tokens run through the blocks together (llama.cpp's default)
   TensorType kv_type = TensorType::kF16;
   int max_threads = 1;              // the largest thread pool forward() will be given
 };
@@ -51,8 +51,9 @@ struct ForwardState {
   std::vector<float> up;        // (n_batch, n_ff)
   std::vector<float> cos_sin;   // (n_batch, n_rot) angles: n_rot/2 cosines then n_rot/2 sines
   // Per-thread attention scratch: scores over the context, converted rows.
-  std::vector<float> scores;    // (n_threads_max, n_ctx)
+  std::vector<float> scores;    // (n_threads_max, kv.v_stride())
   std::vector<uint8_t> q_conv;  // (n_threads_max, a q head in the KV type's dot activation type)
+  std::vector<uint8_t> probs;   // (n_threads_max, v_stride * 4 bytes): probabilities, converted
   std::vector<float> v_row;     // (n_threads_max, head_dim_v)
   int max_threads = 0;
 };

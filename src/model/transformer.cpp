@@ -73,25 +73,38 @@ struct Pass {
     const kernels::QuantizeRowFn conv = kt.dot.quantize_act[static_cast<uint32_t>(kv)];
     for (int64_t t = 0; t < n; ++t) {
       conv(st.k.data() + t * hp.kv_dim(), st.kv.k_row(layer, pos0 + t), hp.kv_dim());
-      conv(st.v.data() + t * hp.v_dim(), st.kv.v_row(layer, pos0 + t), hp.v_dim());
+      st.kv.store_v(layer, pos0 + t, st.v.data() + t * hp.v_dim(), conv);
     }
   }
 
   // Causal attention of every (token, head) pair of the chunk over the cache.
+  //
+  // With an F16 cache this follows llama.cpp's (non-flash) attention step by step, because the
+  // rounding of each step decides near-tied tokens: q is rounded to F16, scores are F16 dots
+  // (a chunk of two or more tokens in the tiled order, a single token in the one-row order),
+  // scaled, soft-maxed, the probabilities rounded to F16 and multiplied with the transposed
+  // values as dots over positions, padded with zeros to the kernel's step (8 tiled, 32 one-row).
   void attention(int64_t layer, int64_t n, int64_t pos0) {
     const TensorType kv = st.kv.type();
     const TypeTraits& kv_tr = type_traits(kv);
     const TensorType act = kv_tr.vec_dot_type;
     const kernels::QuantizeRowFn conv_q = kt.dot.quantize_act[static_cast<uint32_t>(act)];
-    const kernels::VecDotFn dot = kt.dot.vec_dot[static_cast<uint32_t>(kv)];
+    const kernels::VecDotFn one_row = kt.dot.vec_dot[static_cast<uint32_t>(kv)];
+    const bool tiled = n >= 2 && kv == TensorType::kF16 && kt.dot.vec_dot_f16_tiled;
+    const kernels::VecDotFn dot = tiled && hp.head_dim % 8 == 0 ? kt.dot.vec_dot_f16_tiled : one_row;
+    const kernels::VecDotFn dot_v = tiled ? kt.dot.vec_dot_f16_tiled : one_row;
+    const int64_t pad = tiled ? 8 : 32;
     const ToFloatFn v_to_float = kv_tr.to_float;
     const int64_t group = hp.n_head / hp.n_head_kv;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
     const size_t q_conv_bytes = row_size(act, hp.head_dim);
     const int64_t attn_width = hp.n_head * hp.head_dim_v;
+    const bool transposed = st.kv.v_transposed();
+    const size_t elem = transposed ? kv_tr.type_size : 0;
 
     parallel_for(pool, n * hp.n_head, [&](int64_t begin, int64_t end, int ith) {
-      float* scores = st.scores.data() + static_cast<size_t>(ith) * st.options.n_ctx;
+      float* scores = st.scores.data() + static_cast<size_t>(ith) * st.kv.v_stride();
+      uint8_t* probs = st.probs.data() + static_cast<size_t>(ith) * st.kv.v_stride() * 4;
       uint8_t* qc = st.q_conv.data() + static_cast<size_t>(ith) * q_conv_bytes;
       float* vrow = st.v_row.data() + static_cast<size_t>(ith) * hp.head_dim_v;
       for (int64_t item = begin; item < end; ++item) {
@@ -108,11 +121,25 @@ struct Pass {
         }
         kt.ops.softmax(scores, n_kv);
         float* out = st.attn.data() + t * attn_width + head * hp.head_dim_v;
-        std::memset(out, 0, sizeof(float) * static_cast<size_t>(hp.head_dim_v));
-        const size_t v_off = row_size(kv, kvh * hp.head_dim_v);
-        for (int64_t j = 0; j < n_kv; ++j) {
-          v_to_float(st.kv.v_row(layer, j) + v_off, vrow, hp.head_dim_v);
-          kt.ops.axpy(out, vrow, scores[j], hp.head_dim_v);
+        if (transposed) {
+          const int64_t n_pad = std::min((n_kv + pad - 1) / pad * pad, st.kv.v_stride());
+          if (kv == TensorType::kF16) {
+            conv_q(scores, probs, n_kv);  // F16 conversion: the rounding llama.cpp applies
+          } else {
+            std::memcpy(probs, scores, sizeof(float) * static_cast<size_t>(n_kv));
+          }
+          std::memset(probs + static_cast<size_t>(n_kv) * elem, 0,
+                      static_cast<size_t>(n_pad - n_kv) * elem);
+          for (int64_t d = 0; d < hp.head_dim_v; ++d) {
+            dot_v(n_pad, out + d, st.kv.v_col(layer, kvh * hp.head_dim_v + d), probs);
+          }
+        } else {
+          std::memset(out, 0, sizeof(float) * static_cast<size_t>(hp.head_dim_v));
+          const size_t v_off = row_size(kv, kvh * hp.head_dim_v);
+          for (int64_t j = 0; j < n_kv; ++j) {
+            v_to_float(st.kv.v_row(layer, j) + v_off, vrow, hp.head_dim_v);
+            kt.ops.axpy(out, vrow, scores[j], hp.head_dim_v);
+          }
         }
       }
     });

@@ -8,6 +8,8 @@
 
 #include "dot_check.h"
 #include "kernels/kernels.h"
+#include "kernels/ref/act_quant_ref.h"
+#include "quant/blocks.h"
 #include "quant/types.h"
 
 namespace pocketlm::kernels {
@@ -48,11 +50,39 @@ TEST(DotKernelsTest, VecDotF32MatchesRef) {
   }
 }
 
+// Each ISA's Q8_0/Q8_1 activation rounding equals its scalar model (kernels/ref/act_quant_ref.h);
+// every other activation type equals the reference byte for byte.
 TEST(DotKernelsTest, QuantizeActMatchesRef) {
   for (Isa isa : runnable_isas()) {
     if (isa == Isa::kRef) continue;
-    dot_check::check_quantize_act(kernel_table(isa)->dot, ref_dot(), isa_name(isa));
+    DotKernels want = ref_dot();
+    ref::set_act_rounding(want, isa == Isa::kNeon ? ref::ActRounding::kNeon : ref::ActRounding::kX86);
+    dot_check::check_quantize_act(kernel_table(isa)->dot, want, isa_name(isa));
   }
+}
+
+// The rounding models on a block where d = 1 exactly (amax 127), so x * id is x itself and the
+// halves are true ties: the reference rounds them away from zero, the runtime models to even.
+TEST(DotKernelsTest, ActRoundingModelsOnTies) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;
+  x[1] = 2.5f;
+  x[2] = -3.5f;
+  x[3] = 0.5f;
+  x[4] = 1.49f;
+  BlockQ8_0 a, b, c;
+  ref::quantize_act_q8_0(x.data(), &a, 32, ref::ActRounding::kReference);
+  ref::quantize_act_q8_0(x.data(), &b, 32, ref::ActRounding::kX86);
+  ref::quantize_act_q8_0(x.data(), &c, 32, ref::ActRounding::kNeon);
+  const int want_ref[5] = {127, 3, -4, 1, 1};
+  const int want_even[5] = {127, 2, -4, 0, 1};
+  for (int j = 0; j < 5; ++j) {
+    EXPECT_EQ(a.qs[j], want_ref[j]) << j;
+    EXPECT_EQ(b.qs[j], want_even[j]) << j;
+    EXPECT_EQ(c.qs[j], want_even[j]) << j;
+  }
+  EXPECT_EQ(a.d, b.d);
+  EXPECT_EQ(a.d, c.d);
 }
 
 // The reference's integer-per-block dots equal the float dot of what the blocks mean. Every pair

@@ -23,6 +23,7 @@
 
 #include "kernels/arm_neon/neon_math.h"
 #include "kernels/kernels.h"
+#include "kernels/ref/act_quant_ref.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
 #include "quant/types.h"
@@ -124,7 +125,10 @@ void expect_same_quantization(T act, const std::vector<float>& x, const char* wh
   const int64_t n = static_cast<int64_t>(x.size());
   const size_t bytes = row_size(act, n);
   std::vector<uint8_t> a(bytes, 0xAB), b(bytes, 0xCD);
-  ref().dot.quantize_act[at(act)](x.data(), a.data(), n);
+  // NEON rounds Q8_0/Q8_1 activations like llama.cpp's NEON code (kernels/ref/act_quant_ref.h).
+  DotKernels want = ref().dot;
+  ref::set_act_rounding(want, ref::ActRounding::kNeon);
+  want.quantize_act[at(act)](x.data(), a.data(), n);
   neon().dot.quantize_act[at(act)](x.data(), b.data(), n);
   for (size_t i = 0; i < bytes; ++i) {
     ASSERT_EQ(a[i], b[i]) << type_traits(act).name << " " << what << ": byte " << i;

@@ -26,16 +26,16 @@ inline float abs_max32(const float32x4_t v[8]) {
   return vmaxnmvq_f32(m);
 }
 
-// Rounds v * id half away from zero (as roundf does), limits to [-127, 127] as the reference
-// does (only reachable when a subnormal d makes id infinite; NaN becomes 0 in both) and narrows to
-// int8. Returns the four int32 lanes summed, which Q8_1 needs.
+// Rounds v * id to nearest even (llama.cpp's NEON rounding), limits to [-127, 127] (only
+// reachable when a subnormal d makes id infinite; NaN becomes 0) and narrows to int8. Returns the
+// four int32 lanes summed, which Q8_1 needs.
 inline int32x4_t round_store8(const float32x4_t v[8], float id, int8_t* out) {
   const int32x4_t lo = vdupq_n_s32(-127);
   const int32x4_t hi = vdupq_n_s32(127);
   int32x4_t sum = vdupq_n_s32(0);
   for (int k = 0; k < 8; k += 2) {
-    const int32x4_t a = vminq_s32(vmaxq_s32(vcvtaq_s32_f32(vmulq_n_f32(v[k], id)), lo), hi);
-    const int32x4_t b = vminq_s32(vmaxq_s32(vcvtaq_s32_f32(vmulq_n_f32(v[k + 1], id)), lo), hi);
+    const int32x4_t a = vminq_s32(vmaxq_s32(vcvtnq_s32_f32(vmulq_n_f32(v[k], id)), lo), hi);
+    const int32x4_t b = vminq_s32(vmaxq_s32(vcvtnq_s32_f32(vmulq_n_f32(v[k + 1], id)), lo), hi);
     sum = vaddq_s32(sum, vaddq_s32(a, b));
     vst1_s8(out + 4 * k, vmovn_s16(vcombine_s16(vmovn_s32(a), vmovn_s32(b))));
   }
@@ -51,7 +51,8 @@ inline int32x4_t nearest_int(float32x4_t v) {
                    vdupq_n_s32(0x00400000));
 }
 
-// Q8_0: d = max|x| / 127 per 32 elements, q = round(x / d) (as x * (1/d), like the reference).
+// Q8_0: d = max|x| / 127 per 32 elements, q = nearest-even(x * (1/d)): llama.cpp's NEON rounding
+// (ref::ActRounding::kNeon), so logits match it token for token on ARM.
 void quantize_act_q8_0(const float* x, void* vy, int64_t n) {
   BlockQ8_0* y = static_cast<BlockQ8_0*>(vy);
   for (int64_t i = 0; i < n / kQK8_0; ++i) {

@@ -1,8 +1,8 @@
 // NEON elementwise and row ops: rms_norm, softmax, rope, activations, add/mul/scale/axpy, dot.
 //
 // Numerics, compared with the scalar reference:
-// - add, mul, scale, axpy and rope do the same float operations in the same order (no fused
-//   multiply-add), so they match ref bit for bit.
+// - add, mul, scale, axpy and rope do the same float operations in the same order (rope fuses
+//   the x0 products, as ref does), so they match ref bit for bit.
 // - rms_norm and softmax accumulate their sums in double, like a careful scalar loop would, so the
 //   only differences are the order of those additions and the exp approximation.
 // - exp / tanh (and silu, gelu_tanh, swiglu, geglu_tanh built on them) come from neon_math.h:
@@ -118,15 +118,16 @@ void softmax(float* x, int64_t n) {
 
 // x0' = x0*c - x1*s, x1' = x0*s + x1*c, unfused like the reference.
 inline void rotate(float32x4_t& x0, float32x4_t& x1, float32x4_t c, float32x4_t s) {
-  const float32x4_t r0 = vsubq_f32(vmulq_f32(x0, c), vmulq_f32(x1, s));
-  const float32x4_t r1 = vaddq_f32(vmulq_f32(x0, s), vmulq_f32(x1, c));
+  // x0 c - x1 s and x0 s + x1 c, each with the x0 product fused (see rope_ref).
+  const float32x4_t r0 = vfmaq_f32(vnegq_f32(vmulq_f32(x1, s)), x0, c);
+  const float32x4_t r1 = vfmaq_f32(vmulq_f32(x1, c), x0, s);
   x0 = r0;
   x1 = r1;
 }
 
 inline void rotate_scalar(float& x0, float& x1, float c, float s) {
-  const float r0 = x0 * c - x1 * s;
-  const float r1 = x0 * s + x1 * c;
+  const float r0 = std::fma(x0, c, -(x1 * s));
+  const float r1 = std::fma(x0, s, x1 * c);
   x0 = r0;
   x1 = r1;
 }

@@ -3,6 +3,7 @@
 // This file holds the plain float types, the float-activation dots (vec_dot_f32) of every weight
 // type and the activation quantizers; the quantized-by-quantized dots live in dot_ref_legacy.cpp
 // (32-element block types) and dot_ref_k.cpp (K-quants).
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/kernels.h"
@@ -32,6 +33,23 @@ void vec_dot_f16_f16(int64_t n, float* s, const void* w, const void* a) {
     sum += static_cast<double>(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
   }
   *s = static_cast<float>(sum);
+}
+
+// The tiled order (kernels.h): lane l accumulates elements l, l + 8, ... with fused multiply-adds;
+// the lanes are then summed as halves (l + 4), pairs (l + 2) and the last two.
+void vec_dot_f16_tiled(int64_t n, float* s, const void* w, const void* a) {
+  const fp16_t* x = static_cast<const fp16_t*>(w);
+  const fp16_t* y = static_cast<const fp16_t*>(a);
+  float lane[8] = {};
+  for (int64_t i = 0; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) {
+      lane[l] = std::fma(fp16_to_fp32(x[i + l]), fp16_to_fp32(y[i + l]), lane[l]);
+    }
+  }
+  float h[4];
+  for (int l = 0; l < 4; ++l) h[l] = lane[l] + lane[l + 4];
+  const float p0 = h[0] + h[2], p1 = h[1] + h[3];
+  *s = p0 + p1;
 }
 
 void vec_dot_bf16_bf16(int64_t n, float* s, const void* w, const void* a) {
@@ -75,6 +93,7 @@ void fill_dot_ref(DotKernels& t) {
 
   t.vec_dot[id(T::kF32)] = vec_dot_f32_f32;
   t.vec_dot[id(T::kF16)] = vec_dot_f16_f16;
+  t.vec_dot_f16_tiled = vec_dot_f16_tiled;
   t.vec_dot[id(T::kBF16)] = vec_dot_bf16_bf16;
   ref::fill_dot_legacy(t);
   ref::fill_dot_k(t);

@@ -68,8 +68,10 @@ void rope_ref(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const 
       const float x1 = *p1;
       const float c = cos_theta[i];
       const float s = sin_theta[i];
-      *p0 = x0 * c - x1 * s;
-      *p1 = x0 * s + x1 * c;
+      // The x0 products are fused: llama.cpp's builds contract these expressions so, and the
+      // last bit of q and k decides near-tied tokens downstream.
+      *p0 = std::fma(x0, c, -(x1 * s));
+      *p1 = std::fma(x0, s, x1 * c);
     }
   }
 }

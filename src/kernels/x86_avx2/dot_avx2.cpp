@@ -60,8 +60,38 @@ float dot_float_types(int64_t n, const void* w, const void* a) {
 void vec_dot_f32(int64_t n, float* s, const void* w, const void* a) {
   *s = dot_float_types<LoadF32, LoadF32>(n, w, a);
 }
+// F16 x F16, one row: four 8-lane accumulators over steps of 32, folded (0+2, 1+3, then 0+1),
+// the 8 lanes summed by halves and two horizontal adds, leftovers added in double. This is the
+// order llama.cpp's one-row F16 kernel uses (attention scores of a single decoded token), kept
+// so attention rounds as it does.
 void vec_dot_f16(int64_t n, float* s, const void* w, const void* a) {
-  *s = dot_float_types<LoadF16, LoadF16>(n, w, a);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  const int64_t np = n & ~int64_t{31};
+  for (int64_t i = 0; i < np; i += 32) {
+    for (int j = 0; j < 4; ++j) {
+      acc[j] = _mm256_fmadd_ps(LoadF16::load8(w, i + 8 * j), LoadF16::load8(a, i + 8 * j), acc[j]);
+    }
+  }
+  acc[0] = _mm256_add_ps(acc[0], acc[2]);
+  acc[1] = _mm256_add_ps(acc[1], acc[3]);
+  acc[0] = _mm256_add_ps(acc[0], acc[1]);
+  const __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+  const __m128 t1 = _mm_hadd_ps(t0, t0);
+  double sum = static_cast<double>(_mm_cvtss_f32(_mm_hadd_ps(t1, t1)));
+  for (int64_t i = np; i < n; ++i) {
+    sum += static_cast<double>(LoadF16::load1(w, i) * LoadF16::load1(a, i));
+  }
+  *s = static_cast<float>(sum);
+}
+
+// F16 x F16 in a tiled kernel's order: one 8-lane FMA accumulator, then halves, pairs, lanes.
+void vec_dot_f16_tiled(int64_t n, float* s, const void* w, const void* a) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i + 8 <= n; i += 8) {
+    acc = _mm256_fmadd_ps(LoadF16::load8(w, i), LoadF16::load8(a, i), acc);
+  }
+  *s = avx2_hsum(acc);
 }
 void vec_dot_bf16(int64_t n, float* s, const void* w, const void* a) {
   *s = dot_float_types<LoadBF16, LoadBF16>(n, w, a);
@@ -83,6 +113,7 @@ void fill_dot_avx2(DotKernels& t) {
   using T = TensorType;
   t.vec_dot[static_cast<int>(T::kF32)] = vec_dot_f32;
   t.vec_dot[static_cast<int>(T::kF16)] = vec_dot_f16;
+  t.vec_dot_f16_tiled = vec_dot_f16_tiled;
   t.vec_dot[static_cast<int>(T::kBF16)] = vec_dot_bf16;
   t.vec_dot_f32[static_cast<int>(T::kF32)] = vec_dot_f32_weights_f32;
   t.vec_dot_f32[static_cast<int>(T::kF16)] = vec_dot_f32_weights_f16;

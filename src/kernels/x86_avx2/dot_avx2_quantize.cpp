@@ -1,8 +1,9 @@
-// AVX2 activation quantizers (Q8_0, Q8_1, Q8_K, F16, BF16), byte-identical to the scalar ones in
-// quants.h for finite inputs: the same float operations in the same order (d = amax / 127 and its
-// reciprocal as scalar IEEE divisions, one multiply per element), and the same rounding, which is
-// half away from zero for Q8_0/Q8_1 (done exactly below; the hardware only rounds half to even)
-// and half to even for Q8_K. Inputs holding NaN give different (meaningless) codes.
+// AVX2 activation quantizers (Q8_0, Q8_1, Q8_K, F16, BF16). Q8_K, F16 and BF16 are
+// byte-identical to the scalar ones in quants.h. Q8_0/Q8_1 round the way llama.cpp's x86 CPU
+// backend does at run time (q = nearest-even(x * (127 / amax)), modelled by
+// ref::ActRounding::kX86), not like the format's reference (roundf(x / d)): one ulp of the
+// multiplier or a tie decides a code now and then, and matching it keeps our logits
+// token-identical with llama.cpp on the same machine. Inputs holding NaN give meaningless codes.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -28,16 +29,6 @@ inline float hmax(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-// C roundf: trunc, then step away from zero when the (exact) fractional part is at least 1/2.
-inline __m256 round_half_away(__m256 v) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
-  const __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
-  return _mm256_add_ps(t,
-                       _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step));
-}
-
 // Four vectors of 8 int32 (elements 0..31 in order) to 32 saturated int8 in order.
 inline __m256i pack_i32_to_i8(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
   const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
@@ -51,12 +42,16 @@ inline float quantize_q8_32(const float* x, uint16_t* d_out, int8_t* qs, int* su
   for (int k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(x + 8 * k);
   const __m256 amax8 = _mm256_max_ps(_mm256_max_ps(abs_ps(v[0]), abs_ps(v[1])),
                                      _mm256_max_ps(abs_ps(v[2]), abs_ps(v[3])));
-  const float d = hmax(amax8) / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const float amax = hmax(amax8);
+  const float d = amax / 127.0f;
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
   *d_out = float_to_half(d);
   const __m256 idv = _mm256_set1_ps(id);
   __m256i q[4];
-  for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v[k], idv)));
+  for (int k = 0; k < 4; ++k) {
+    q[k] = _mm256_cvtps_epi32(
+        _mm256_round_ps(_mm256_mul_ps(v[k], idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), pack_i32_to_i8(q[0], q[1], q[2], q[3]));
   const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
   __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));

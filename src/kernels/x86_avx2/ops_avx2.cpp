@@ -7,13 +7,12 @@
 // silu, gelu_tanh, swiglu, geglu_tanh and softmax use the vector exponential below; dot_f32 sums
 // in float (it sits in attention's inner loop, where a double accumulator would halve throughput).
 //
-// exp_ps: Cody-Waite range reduction x = n ln2 + r with |r| <= ln2/2, a degree-6 minimax-style
-// polynomial for e^r (Cephes' expf coefficients) and scaling by 2^n split into two factors so
-// that results between FLT_MAX and the subnormal range come out right. Measured over every 64th
-// float in [-87.3, 88.7], the result is within 1 ulp of the correctly rounded e^x (99% exact);
-// tests/kernels/ops_test.cpp holds silu, which divides by 1 + e^-x, to 4 ulp of the reference.
-// Above ~88.72 the result is +inf, below ~-87.3 it is subnormal (absolute error < 2^-149) and
-// exactly 0 from -104 down, so masked (-inf) softmax entries are exact zeros. NaN propagates.
+// exp_ps is the shift-and-polynomial exponential of Arm's optimized-routines (maximum error
+// about 1.45 ulp + 0.5), with the same constants and the same order of fused operations as
+// llama.cpp's AVX2 build uses, so silu and softmax round exactly as it does and our logits stay
+// token-identical with it. Above ~88.38 it gives +inf, below ~-103.97 zero (so masked -inf
+// softmax entries are exact zeros). tests/kernels/ops_test.cpp holds silu to 4 ulp of the
+// reference.
 #include <immintrin.h>
 
 #include <cmath>
@@ -61,31 +60,36 @@ inline __m256d add_widened(__m256d acc, __m256 v) {
 }
 
 inline __m256 exp_ps(__m256 x) {
-  // Clamp so the exponent arithmetic below cannot overflow an int; max/min keep NaN because the
-  // second operand is returned when either is NaN.
-  x = _mm256_max_ps(_mm256_set1_ps(-104.0f), x);
-  x = _mm256_min_ps(_mm256_set1_ps(89.0f), x);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln2 split in a high part with few mantissa bits (n * hi is exact) and the remainder.
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-  p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
-  // 2^n as two normal-range factors: n spans [-150, 128], beyond one float exponent field.
-  const __m256i ni = _mm256_cvtps_epi32(n);
-  const __m256i n1 = _mm256_srai_epi32(ni, 1);
-  const __m256i n2 = _mm256_sub_epi32(ni, n1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  // e^x = 2^n * e^b with n = round(x log2 e) found by adding 1.5 * 2^23 (the rounding shifter),
+  // b = x - n ln2 in two fused steps (ln2 split hi + lo), e^b - 1 by a degree-5 polynomial
+  // evaluated as two interleaved halves, and 2^n built in the exponent field.
+  const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
+  const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shifter);
+  const __m256 n = _mm256_sub_ps(z, shifter);
+  const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+  const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+  const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_set1_epi32(0x3f800000)));
+  const __m256 abs_n = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), n);
+  const __m256 big = _mm256_cmp_ps(abs_n, _mm256_set1_ps(126.0f), _CMP_GT_OQ);
+  const __m256 u = _mm256_mul_ps(b, b);
+  const __m256 hi = _mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f));
+  const __m256 lo = _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f));
+  const __m256 j = _mm256_fmadd_ps(_mm256_fmadd_ps(hi, u, lo), u,
+                                   _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+  if (!_mm256_movemask_ps(big)) return _mm256_fmadd_ps(j, k, k);
+  // |n| > 126: 2^n does not fit one float exponent; split it into s1 * s2 (or saturate to
+  // 0 / inf beyond |n| > 192).
+  const __m256i g = _mm256_and_si256(
+      _mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+      _mm256_set1_epi32(static_cast<int>(0x82000000u)));
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+  const __m256 huge = _mm256_cmp_ps(abs_n, _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+  const __m256 scaled = _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1);
+  const __m256 normal = _mm256_fmadd_ps(k, j, k);
+  const __m256 mid = _mm256_blendv_ps(normal, scaled, big);
+  return _mm256_blendv_ps(mid, _mm256_mul_ps(s1, s1), huge);
 }
 
 // x * sigmoid(x); exp(-x) = inf for very negative x gives x / inf = -0, the right limit.
@@ -128,18 +132,10 @@ inline void map2(float* y, const float* a, const float* b, int64_t n, F f) {
 }
 
 void rms_norm_avx2(float* y, const float* x, const float* w, int64_t n, float eps) {
-  // Squares are rounded to float and summed in double, as in the reference.
-  __m256d acc0 = _mm256_setzero_pd();
-  __m256d acc1 = _mm256_setzero_pd();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256 a = _mm256_loadu_ps(x + i);
-    const __m256 b = _mm256_loadu_ps(x + i + 8);
-    acc0 = add_widened(acc0, _mm256_mul_ps(a, a));
-    acc1 = add_widened(acc1, _mm256_mul_ps(b, b));
-  }
-  double sum = hsum(_mm256_add_pd(acc0, acc1));
-  for (; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  // Squares rounded to float, summed in double in element order: the order llama.cpp uses, so
+  // the scale rounds identically (a reordered double sum differs in rare last bits).
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
   const float mean = static_cast<float>(sum / static_cast<double>(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   const __m256 vs = _mm256_set1_ps(scale);
@@ -162,29 +158,36 @@ void softmax_avx2(float* x, int64_t n) {
     std::memset(x, 0, static_cast<size_t>(n) * sizeof(float));
     return;
   }
+  // Each group of 8 exponentials is summed in float (halves, then pairs) and added to a double
+  // total, groups in order: llama.cpp's order, which decides the last bit of every probability.
   const __m256 vm = _mm256_set1_ps(max);
-  __m256d acc = _mm256_setzero_pd();
-  for (i = 0; i + 8 <= n; i += 8) {
-    const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
-    _mm256_storeu_ps(x + i, e);
-    acc = add_widened(acc, e);
+  double sum = 0.0;
+  for (i = 0; i < n; i += 8) {
+    __m256 v;
+    if (i + 8 <= n) {
+      v = _mm256_loadu_ps(x + i);
+    } else {
+      // The tail's missing lanes read as -inf, whose exponential is an exact 0.
+      const __m256i m = tail_mask(n - i);
+      v = _mm256_blendv_ps(_mm256_set1_ps(kNegInf), _mm256_maskload_ps(x + i, m),
+                           _mm256_castsi256_ps(m));
+    }
+    const __m256 e = exp_ps(_mm256_sub_ps(v, vm));
+    if (i + 8 <= n) {
+      _mm256_storeu_ps(x + i, e);
+    } else {
+      _mm256_maskstore_ps(x + i, tail_mask(n - i), e);
+    }
+    sum += static_cast<double>(hsum(e));
   }
-  if (i < n) {
-    // Masked-off lanes load 0 and would contribute exp(-max); zero them before summing.
-    const __m256i m = tail_mask(n - i);
-    __m256 e = exp_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm));
-    e = _mm256_and_ps(e, _mm256_castsi256_ps(m));
-    _mm256_maskstore_ps(x + i, m, e);
-    acc = add_widened(acc, e);
-  }
-  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / hsum(acc)));
+  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
   map1(x, x, n, [inv](__m256 v) { return _mm256_mul_ps(v, inv); });
 }
 
 void rope_avx2(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cos_theta,
                const float* sin_theta, RopeStyle style) {
   const int64_t half = n_rot / 2;
-  // Products and sums are rounded exactly as the reference rounds them (no FMA).
+  // Products and sums are rounded exactly as the reference rounds them (x0 products fused).
   for (int64_t h = 0; h < n_heads; ++h) {
     float* v = x + h * head_dim;
     int64_t i = 0;
@@ -194,33 +197,23 @@ void rope_avx2(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const
         const __m256 s = _mm256_loadu_ps(sin_theta + i);
         const __m256 x0 = _mm256_loadu_ps(v + i);
         const __m256 x1 = _mm256_loadu_ps(v + i + half);
-        _mm256_storeu_ps(v + i, _mm256_sub_ps(_mm256_mul_ps(x0, c), _mm256_mul_ps(x1, s)));
-        _mm256_storeu_ps(v + i + half, _mm256_add_ps(_mm256_mul_ps(x0, s), _mm256_mul_ps(x1, c)));
+        _mm256_storeu_ps(v + i, _mm256_fmsub_ps(x0, c, _mm256_mul_ps(x1, s)));
+        _mm256_storeu_ps(v + i + half, _mm256_fmadd_ps(x0, s, _mm256_mul_ps(x1, c)));
       }
       for (; i < half; ++i) {
         const float x0 = v[i];
         const float x1 = v[i + half];
-        v[i] = x0 * cos_theta[i] - x1 * sin_theta[i];
-        v[i + half] = x0 * sin_theta[i] + x1 * cos_theta[i];
+        v[i] = std::fma(x0, cos_theta[i], -(x1 * sin_theta[i]));
+        v[i + half] = std::fma(x0, sin_theta[i], x1 * cos_theta[i]);
       }
     } else {
-      const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-      for (; i + 4 <= half; i += 4) {
-        // Each angle serves one (even, odd) pair: duplicate the four cosines and sines.
-        const __m256 c =
-            _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(cos_theta + i)), dup);
-        const __m256 s =
-            _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(sin_theta + i)), dup);
-        const __m256 xv = _mm256_loadu_ps(v + 2 * i);
-        const __m256 xs = _mm256_permute_ps(xv, _MM_SHUFFLE(2, 3, 0, 1));  // swap within pairs
-        // even lanes: x0 c - x1 s; odd lanes: x1 c + x0 s
-        _mm256_storeu_ps(v + 2 * i, _mm256_addsub_ps(_mm256_mul_ps(xv, c), _mm256_mul_ps(xs, s)));
-      }
+      // Adjacent pairs: scalar, with the x0 products fused like the reference; a lane-wise
+      // vector form would fuse the wrong product on odd lanes, and RoPE is a sliver of the time.
       for (; i < half; ++i) {
         const float x0 = v[2 * i];
         const float x1 = v[2 * i + 1];
-        v[2 * i] = x0 * cos_theta[i] - x1 * sin_theta[i];
-        v[2 * i + 1] = x0 * sin_theta[i] + x1 * cos_theta[i];
+        v[2 * i] = std::fma(x0, cos_theta[i], -(x1 * sin_theta[i]));
+        v[2 * i + 1] = std::fma(x0, sin_theta[i], x1 * cos_theta[i]);
       }
     }
   }

@@ -311,27 +311,21 @@ inline uint16_t float_to_half(float f) {
       _mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT)) & 0xffff);
 }
 
-// C roundf: trunc, then step away from zero when the (exact) fractional part is at least 1/2.
-// (Truncation without _MM_FROUND_NO_EXC: SIMDe 0.7 misreads that bit as part of the scale.)
-inline __m512 round_half_away(__m512 v) {
-  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO);
-  const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
-  const __mmask16 ge = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m512 step = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
-  return _mm512_mask_add_ps(t, ge, t, step);
-}
-
 void quantize_q8_0(const float* x, void* dst, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(dst);
   for (int64_t b = 0; b < n / kQK8_0; ++b) {
     const __m512 v0 = _mm512_loadu_ps(x + 32 * b);
     const __m512 v1 = _mm512_loadu_ps(x + 32 * b + 16);
-    const float d = avx512_hmax(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1))) / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    // llama.cpp's x86 rounding (see dot_avx2_quantize.cpp): 127 / amax, nearest even.
+    const float amax = avx512_hmax(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     y[b].d = float_to_half(d);
     const __m512 idv = _mm512_set1_ps(id);
-    const __m512i q0 = avx512_cvtps_epi32(round_half_away(_mm512_mul_ps(v0, idv)));
-    const __m512i q1 = avx512_cvtps_epi32(round_half_away(_mm512_mul_ps(v1, idv)));
+    const __m512i q0 = avx512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, idv),
+                                                               _MM_FROUND_TO_NEAREST_INT));
+    const __m512i q1 = avx512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, idv),
+                                                               _MM_FROUND_TO_NEAREST_INT));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs), _mm512_cvtsepi32_epi8(q0));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16), _mm512_cvtsepi32_epi8(q1));
   }

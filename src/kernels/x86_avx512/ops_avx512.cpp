@@ -218,47 +218,17 @@ void softmax_avx512(float* x, int64_t n) {
 
 void rope_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cos_theta,
                  const float* sin_theta, RopeStyle style) {
+  // Scalar with the x0 products fused, as the reference: RoPE is a sliver of a forward pass, and
+  // a vector form through emulation layers (SIMDe in our tests) is not reliably fused.
   const int64_t half = n_rot / 2;
   for (int64_t h = 0; h < n_heads; ++h) {
     float* v = x + h * head_dim;
-    int64_t i = 0;
-    if (style == RopeStyle::kNeox) {
-      for (; i + 16 <= half; i += 16) {
-        const __m512 c = _mm512_loadu_ps(cos_theta + i);
-        const __m512 s = _mm512_loadu_ps(sin_theta + i);
-        const __m512 x0 = _mm512_loadu_ps(v + i);
-        const __m512 x1 = _mm512_loadu_ps(v + i + half);
-        _mm512_storeu_ps(v + i, _mm512_sub_ps(_mm512_mul_ps(x0, c), _mm512_mul_ps(x1, s)));
-        _mm512_storeu_ps(v + i + half, _mm512_add_ps(_mm512_mul_ps(x0, s), _mm512_mul_ps(x1, c)));
-      }
-      for (; i < half; ++i) {
-        const float x0 = v[i];
-        const float x1 = v[i + half];
-        v[i] = x0 * cos_theta[i] - x1 * sin_theta[i];
-        v[i + half] = x0 * sin_theta[i] + x1 * cos_theta[i];
-      }
-    } else {
-      const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-      const __m512i swap = _mm512_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-      // -0.0 in even lanes: flips the sign of x1 s there, so one add gives x0 c - x1 s on even
-      // lanes and x1 c + x0 s on odd lanes with the reference's roundings (negation is exact).
-      const __m512 even_sign = _mm512_castsi512_ps(_mm512_set1_epi64(0x80000000LL));
-      for (; i + 8 <= half; i += 8) {
-        const __m512 c =
-            _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(cos_theta + i)));
-        const __m512 s =
-            _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(sin_theta + i)));
-        const __m512 xv = _mm512_loadu_ps(v + 2 * i);
-        const __m512 xs = _mm512_permutexvar_ps(swap, xv);  // swap within pairs
-        const __m512 t = _mm512_xor_ps(_mm512_mul_ps(xs, s), even_sign);
-        _mm512_storeu_ps(v + 2 * i, _mm512_add_ps(_mm512_mul_ps(xv, c), t));
-      }
-      for (; i < half; ++i) {
-        const float x0 = v[2 * i];
-        const float x1 = v[2 * i + 1];
-        v[2 * i] = x0 * cos_theta[i] - x1 * sin_theta[i];
-        v[2 * i + 1] = x0 * sin_theta[i] + x1 * cos_theta[i];
-      }
+    for (int64_t i = 0; i < half; ++i) {
+      float* p0 = style == RopeStyle::kNeox ? v + i : v + 2 * i;
+      float* p1 = style == RopeStyle::kNeox ? v + i + half : v + 2 * i + 1;
+      const float x0 = *p0, x1 = *p1;
+      *p0 = std::fma(x0, cos_theta[i], -(x1 * sin_theta[i]));
+      *p1 = std::fma(x0, sin_theta[i], x1 * cos_theta[i]);
     }
   }
 }
