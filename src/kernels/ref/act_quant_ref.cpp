@@ -1,7 +1,9 @@
 // Scalar models of the per-ISA activation quantizers (see act_quant_ref.h for why they differ).
 #include "kernels/ref/act_quant_ref.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 #include "quant/blocks.h"
@@ -23,16 +25,28 @@ float quantize_block32(const float* x, uint16_t* d_out, int8_t* qs, int* sum, Ac
     id = d != 0.0f ? 1.0f / d : 0.0f;
   }
   *d_out = fp32_to_fp16(d);
-  int s = 0;
+  uint32_t s = 0;  // wraps like the vector int32 sum does on garbage (non-finite) blocks
   for (int j = 0; j < 32; ++j) {
     const float v = x[j] * id;
     // nearbyint rounds half to even in the default floating-point environment.
     const float q = r == ActRounding::kReference ? std::round(v) : std::nearbyint(v);
-    const int qi = static_cast<int>(q);
+    int qi;
+    if (r == ActRounding::kX86) {
+      // cvtps_epi32 gives INT_MIN for NaN and out-of-range values (a subnormal amax makes the
+      // multiplier infinite); the block sum takes the int32 values, the packs saturate to int8.
+      const bool fits = std::fabs(q) < 2147483648.0f;
+      const int32_t wide = fits ? static_cast<int32_t>(q) : INT32_MIN;
+      s += static_cast<uint32_t>(wide);
+      qs[j] = static_cast<int8_t>(std::clamp(wide, -128, 127));
+      continue;
+    } else {
+      // The NEON conversion saturates (NaN gives 0) and the codes are limited to +-127.
+      qi = std::isnan(q) ? 0 : static_cast<int>(std::clamp(q, -127.0f, 127.0f));
+    }
     qs[j] = static_cast<int8_t>(qi);
-    s += qi;
+    s += static_cast<uint32_t>(qi);
   }
-  *sum = s;
+  *sum = static_cast<int>(s);
   return d;
 }
 
