@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -46,6 +49,16 @@ plm_status to_plm_status(StatusCode code);
 // is its struct_size: only such fields are read or written.
 #define PLM_HAS_FIELD(ptr, type, field) \
   ((ptr)->struct_size >= offsetof(type, field) + sizeof(static_cast<type*>(nullptr)->field))
+
+// The integer a C caller stored in an enum-typed field or argument. C lets any int through an
+// enum; in C++, loading an enum object whose value lies outside the enumerators' range is
+// undefined, so the bits are copied out instead of the enum being read.
+template <typename E>
+int64_t enum_value(const E& e) {
+  std::underlying_type_t<E> v;
+  std::memcpy(&v, &e, sizeof(v));
+  return static_cast<int64_t>(v);
+}
 
 // Runs `body` (returning plm_status) with every exception turned into a status.
 template <typename F>

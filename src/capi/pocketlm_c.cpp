@@ -70,7 +70,7 @@ int32_t default_threads() {
 
 namespace {
 
-Result<TensorType> kv_type_from_c(int32_t t) {
+Result<TensorType> kv_type_from_c(int64_t t) {
   switch (t) {
     case PLM_KV_F16:
       return TensorType::kF16;
@@ -79,7 +79,7 @@ Result<TensorType> kv_type_from_c(int32_t t) {
     case PLM_KV_Q8_0:
       return TensorType::kQ8_0;
     default:
-      return invalid_argument(strfmt("unknown KV cache type %d", t));
+      return invalid_argument(strfmt("unknown KV cache type %lld", static_cast<long long>(t)));
   }
 }
 
@@ -137,7 +137,7 @@ extern "C" {
 const char* plm_last_error(void) { return t_last_error.c_str(); }
 
 const char* plm_status_name(plm_status status) {
-  switch (status) {
+  switch (enum_value(status)) {
     case PLM_OK:
       return "PLM_OK";
     case PLM_ERR_INVALID_ARGUMENT:
@@ -195,7 +195,8 @@ plm_status plm_model_load(const char* path, const plm_model_params* params, plm_
     if (PLM_HAS_FIELD(params, plm_model_params, n_threads)) p.n_threads = params->n_threads;
     if (PLM_HAS_FIELD(params, plm_model_params, n_ctx)) p.n_ctx = params->n_ctx;
     if (PLM_HAS_FIELD(params, plm_model_params, use_mmap)) p.use_mmap = params->use_mmap;
-    if (PLM_HAS_FIELD(params, plm_model_params, kv_type)) p.kv_type = params->kv_type;
+    int64_t kv_type = PLM_KV_F16;
+    if (PLM_HAS_FIELD(params, plm_model_params, kv_type)) kv_type = enum_value(params->kv_type);
     if (PLM_HAS_FIELD(params, plm_model_params, progress)) p.progress = params->progress;
     if (PLM_HAS_FIELD(params, plm_model_params, progress_user_data)) {
       p.progress_user_data = params->progress_user_data;
@@ -207,7 +208,7 @@ plm_status plm_model_load(const char* path, const plm_model_params* params, plm_
     if (p.n_ctx < 0) {
       return fail(PLM_ERR_INVALID_ARGUMENT, strfmt("n_ctx must be 0 or more, got %d", p.n_ctx));
     }
-    Result<TensorType> kv = kv_type_from_c(static_cast<int32_t>(p.kv_type));
+    Result<TensorType> kv = kv_type_from_c(kv_type);
     if (!kv.ok()) return fail(kv.status());
 
     // The loader reports a missing file as an I/O error; the C API tells the two apart.

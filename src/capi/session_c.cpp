@@ -71,7 +71,10 @@ Result<GenerateOptions> to_options(const plm_generate_params* c) {
   PLM_TAKE(parse_special);
   PLM_TAKE(stop);
   PLM_TAKE(n_stop);
-  PLM_TAKE(context_policy);
+  int64_t policy = PLM_CONTEXT_STOP;
+  if (PLM_HAS_FIELD(c, plm_generate_params, context_policy)) {
+    policy = enum_value(c->context_policy);
+  }
   PLM_TAKE(n_keep);
 #undef PLM_TAKE
   GenerateOptions o;
@@ -87,7 +90,7 @@ Result<GenerateOptions> to_options(const plm_generate_params* c) {
     if (!p.stop[i]) return invalid_argument(strfmt("stop string %zu is NULL", i));
     o.stop.emplace_back(p.stop[i]);
   }
-  switch (p.context_policy) {
+  switch (policy) {
     case PLM_CONTEXT_STOP:
       o.context_policy = ContextPolicy::kStop;
       break;
@@ -96,7 +99,7 @@ Result<GenerateOptions> to_options(const plm_generate_params* c) {
       break;
     default:
       return invalid_argument(
-          strfmt("unknown context policy %d", static_cast<int>(p.context_policy)));
+          strfmt("unknown context policy %lld", static_cast<long long>(policy)));
   }
   if (p.n_keep < -1) return invalid_argument(strfmt("n_keep must be -1 or more, got %d", p.n_keep));
   o.n_keep = p.n_keep;
@@ -171,7 +174,7 @@ void plm_generate_params_init(plm_generate_params* params) {
 }
 
 const char* plm_stop_reason_name(plm_stop_reason reason) {
-  switch (reason) {
+  switch (enum_value(reason)) {
     case PLM_STOP_NONE:
       return "PLM_STOP_NONE";
     case PLM_STOP_EOG:

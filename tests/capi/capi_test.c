@@ -183,6 +183,8 @@ static void test_bad_arguments(const char* model_path) {
 
   CHECK(strcmp(plm_status_name(PLM_ERR_CONTEXT_FULL), "PLM_ERR_CONTEXT_FULL") == 0);
   CHECK(strcmp(plm_stop_reason_name(PLM_STOP_STRING), "PLM_STOP_STRING") == 0);
+  CHECK(strcmp(plm_status_name((plm_status)99), "PLM_ERR_UNKNOWN") == 0);
+  CHECK(strcmp(plm_stop_reason_name((plm_stop_reason)99), "PLM_STOP_UNKNOWN") == 0);
   CHECK(strcmp(plm_version(), "0.1.0") == 0);
 }
 
@@ -372,6 +374,9 @@ static void test_generate(plm_session* s) {
   CHECK_STATUS(plm_session_generate(s, "x", &gp, on_token, &r, &why), PLM_ERR_INVALID_ARGUMENT);
   gp = greedy(4);
   gp.n_stop = 1; /* with stop == NULL */
+  CHECK_STATUS(plm_session_generate(s, "x", &gp, on_token, &r, &why), PLM_ERR_INVALID_ARGUMENT);
+  gp = greedy(4);
+  gp.context_policy = (plm_context_policy)5;
   CHECK_STATUS(plm_session_generate(s, "x", &gp, on_token, &r, &why), PLM_ERR_INVALID_ARGUMENT);
   CHECK(plm_session_n_past(s) == before);
 }
