@@ -11,7 +11,8 @@
 // A broken invariant aborts (a finding), as do crashes and sanitizer reports.
 //
 // The vocabulary is models/SmolLM2-135M-Instruct.Q4_1.gguf of this checkout, or the file named
-// by POCKETLM_FUZZ_VOCAB.
+// by POCKETLM_FUZZ_VOCAB. (The SentencePiece tokenizer has its own target,
+// spm_tokenizer_fuzz.cpp, whose invariants differ: byte fallback loses nothing.)
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

@@ -2,20 +2,48 @@
 // streaming detokenizer.
 #include "tokenizer/detokenizer.h"
 
+#include <cstdint>
+
 #include "tokenizer/unicode.h"
 
 namespace pocketlm {
 
+void Tokenizer::build_pieces() {
+  const int32_t n = n_tokens();
+  piece_begin_.assign(static_cast<size_t>(n) + 1, 0);
+  size_t total = 0;
+  for (const std::string& t : texts_) total += t.size();
+  piece_text_.clear();
+  piece_text_.reserve(total);
+  for (int32_t id = 0; id < n; ++id) {
+    piece_begin_[id] = static_cast<uint32_t>(piece_text_.size());
+    render_piece(id, piece_text_);
+    // Offsets are 32-bit: a vocabulary whose pieces pass 4 GiB (only possible through the
+    // visible rendering of broken byte-alphabet text) keeps the pieces that fit.
+    if (piece_text_.size() > UINT32_MAX) piece_text_.resize(piece_begin_[id]);
+  }
+  piece_begin_[n] = static_cast<uint32_t>(piece_text_.size());
+}
+
+void Tokenizer::render_piece(int32_t id, std::string& out) const {
+  if (model_ == TokenizerModel::kSpm) {
+    render_spm_piece(id, out);
+  } else {
+    render_bpe_piece(id, out);
+  }
+}
+
 // A normal token's text is in the byte alphabet: each code point stands for one byte. A code
 // point that stands for none (a broken vocabulary) is rendered visibly, the way the reference
 // renders it, rather than dropped.
-std::string Tokenizer::render_piece(int32_t id) const {
+void Tokenizer::render_bpe_piece(int32_t id, std::string& out) const {
   const uint32_t attr = attrs_[id];
   const std::string& text = texts_[id];
-  if (attr & (TokenAttr::kUnknown | TokenAttr::kControl | TokenAttr::kUserDefined)) return text;
-  if (!(attr & TokenAttr::kNormal)) return std::string();
-  std::string out;
-  out.reserve(text.size());
+  if (attr & (TokenAttr::kUnknown | TokenAttr::kControl | TokenAttr::kUserDefined)) {
+    out += text;
+    return;
+  }
+  if (!(attr & TokenAttr::kNormal)) return;
   size_t pos = 0;
   while (pos < text.size()) {
     const uint32_t cp = utf8_decode(text, pos);
@@ -31,7 +59,26 @@ std::string Tokenizer::render_piece(int32_t id) const {
     out += text;
     out += "]";
   }
-  return out;
+}
+
+// SentencePiece: special and user-defined texts are literal, a normal token's "▁" is a space,
+// a byte token is its byte; unused and untyped tokens render as nothing.
+void Tokenizer::render_spm_piece(int32_t id, std::string& out) const {
+  const uint32_t attr = attrs_[id];
+  const std::string_view text = texts_[id];
+  if (attr & (TokenAttr::kUnknown | TokenAttr::kControl | TokenAttr::kUserDefined)) {
+    out += text;
+  } else if (attr & TokenAttr::kNormal) {
+    size_t pos = 0;
+    for (size_t hit; (hit = text.find(kSpmSpace, pos)) != std::string_view::npos;) {
+      out.append(text.substr(pos, hit - pos));
+      out.push_back(' ');
+      pos = hit + kSpmSpace.size();
+    }
+    out.append(text.substr(pos));
+  } else if (attr & TokenAttr::kByte) {
+    out.push_back(static_cast<char>(spm_byte_token_value(text)));
+  }
 }
 
 std::string_view Tokenizer::token_to_piece(int32_t id, bool special) const {
@@ -39,17 +86,29 @@ std::string_view Tokenizer::token_to_piece(int32_t id, bool special) const {
   if (!special && (attrs_[id] & (TokenAttr::kUnknown | TokenAttr::kControl))) {
     return std::string_view();
   }
-  return pieces_[id];
+  return std::string_view(piece_text_)
+      .substr(piece_begin_[id], piece_begin_[id + 1] - piece_begin_[id]);
 }
 
 std::string Tokenizer::detokenize(const std::vector<int32_t>& ids, bool remove_special,
                                   bool unparse_special) const {
   size_t first = 0;
   size_t last = ids.size();
-  if (remove_special && add_bos_ && last > first && ids[first] == special_.bos) ++first;
+  // The space add_space_prefix put in front comes off the first piece, unless a BOS is removed
+  // (the reference's rule).
+  bool remove_space = add_space_prefix_;
+  if (remove_special && add_bos_ && last > first && ids[first] == special_.bos) {
+    ++first;
+    remove_space = false;
+  }
   if (remove_special && add_eos_ && last > first && ids[last - 1] == special_.eos) --last;
   std::string text;
-  for (size_t i = first; i < last; ++i) text += token_to_piece(ids[i], unparse_special);
+  for (size_t i = first; i < last; ++i) {
+    std::string_view piece = token_to_piece(ids[i], unparse_special);
+    if (remove_space && !piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+    remove_space = false;
+    text += piece;
+  }
   if (!pre_info_.clean_spaces || text.empty()) return text;
 
   // The clean-up of Hugging Face's clean_up_tokenization, in three passes. Each pass compacts

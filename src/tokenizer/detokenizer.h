@@ -1,5 +1,6 @@
 // StreamingDetokenizer: turns generated token ids into text as they arrive, never handing out
-// part of a UTF-8 sequence (a 4-byte emoji is often split over two or three byte tokens).
+// part of a UTF-8 sequence (a 4-byte emoji is often split over two or three byte-level BPE
+// tokens, or spelled by four SentencePiece byte-fallback tokens "<0xF0>" "<0x9F>" ...).
 //
 // Usage:
 //   StreamingDetokenizer detok(tokenizer);              // special = false: control tokens hidden
@@ -10,7 +11,8 @@
 // tokens' pieces: bytes are only delayed, never changed. A held-back lead byte whose sequence
 // turns out to be broken (the next piece does not continue it) is released unchanged with that
 // next piece. No space clean-up is applied (that needs the whole text; see
-// Tokenizer::detokenize).
+// Tokenizer::detokenize), nor is a SentencePiece space prefix taken off: generated text does
+// not start the sequence.
 #pragma once
 
 #include <cstdint>

@@ -10,27 +10,48 @@ namespace {
 // Token texts that mark special roles when the metadata does not say (converters often leave
 // them out); the first name found in list order wins. The reference detects the same names.
 constexpr const char* kEotNames[] = {
-    "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",
-    "<|end_of_text|>", "<EOT>",      "_<EOT>",  "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
+    "<|eot_id|>",        "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+    "<|end_of_text|>",   "<EOT>",      "_<EOT>",  "[EOT]",         "<｜end▁of▁sentence｜>",
+    "<end_of_utterance>"};
 constexpr const char* kEomNames[] = {"<|eom_id|>"};
 constexpr const char* kFimPreNames[] = {"<|fim_prefix|>",  "<fim-prefix>", "<fim_prefix>",
                                         "<｜fim▁begin｜>", "<PRE>",        "▁<PRE>",
-                                        "<|code_prefix|>"};
-constexpr const char* kFimSufNames[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
-                                        "<｜fim▁hole｜>", "<SUF>",        "▁<SUF>",
-                                        "<|code_suffix|>"};
-constexpr const char* kFimMidNames[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
-                                        "<｜fim▁end｜>",  "<MID>",        "▁<MID>",
-                                        "<|code_middle|>"};
-constexpr const char* kFimPadNames[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"};
+                                        "<|code_prefix|>", "<|prefix|>"};
+constexpr const char* kFimSufNames[] = {"<|fim_suffix|>",  "<fim-suffix>", "<fim_suffix>",
+                                        "<｜fim▁hole｜>",  "<SUF>",        "▁<SUF>",
+                                        "<|code_suffix|>", "<|suffix|>"};
+constexpr const char* kFimMidNames[] = {"<|fim_middle|>",  "<fim-middle>", "<fim_middle>",
+                                        "<｜fim▁end｜>",   "<MID>",        "▁<MID>",
+                                        "<|code_middle|>", "<|middle|>"};
+constexpr const char* kFimPadNames[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"};
 constexpr const char* kFimRepNames[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
                                         "<reponame>"};
 constexpr const char* kFimSepNames[] = {"<|file_sep|>"};
-// Generation stops at any of these.
-constexpr const char* kEogNames[] = {"<|eot_id|>",    "<|im_end|>",      "<|end|>",
-                                     "<|return|>",    "<|call|>",        "<end_of_turn>",
-                                     "<|endoftext|>", "<|eom_id|>",      "<EOT>",
-                                     "_<EOT>",        "<|end_of_text|>", "<end_of_utterance>"};
+// Generation stops at any of these (and at EOS, EOT, EOM and the FIM pad/repo/separator).
+// "</s>" is PaddleOCR's; Gemma 3 has "</s>" as an HTML-tag token, which thereby becomes an
+// end-of-generation control token there too, as in the reference.
+constexpr const char* kEogNames[] = {"<|eot_id|>",
+                                     "<|im_end|>",
+                                     "<|end|>",
+                                     "<|return|>",
+                                     "<|call|>",
+                                     "<|flush|>",
+                                     "<|calls|>",
+                                     "<end_of_turn>",
+                                     "<|endoftext|>",
+                                     "</s>",
+                                     "<|eom_id|>",
+                                     "<EOT>",
+                                     "_<EOT>",
+                                     "[EOT]",
+                                     "[EOS]",
+                                     "<|end_of_text|>",
+                                     "<end_of_utterance>",
+                                     "<eos>",
+                                     "<turn|>",
+                                     "<|tool_response>",
+                                     "<｜end▁of▁sentence｜>",
+                                     "[e~["};
 
 // C-locale isspace, as the reference uses when a special token strips whitespace.
 inline bool is_c_space(char c) {
@@ -44,23 +65,31 @@ struct Tokenizer::EncodeScratch {
   std::vector<TextSpan> words;
   std::string bytes;
   BpeScratch bpe;
+  SpmScratch spm;
   std::vector<Fragment> frags;
   std::vector<Fragment> next;
+  NgramFilter filter;
 };
 
 Result<Tokenizer> Tokenizer::create(Vocab vocab) {
   PLM_RETURN_IF_ERROR(validate_vocab(vocab));
-  if (vocab.model != "gpt2") {
+  Tokenizer t;
+  if (vocab.model == "gpt2") {
+    t.model_ = TokenizerModel::kBpe;
+    Result<PreTokenizerInfo> info = pre_tokenizer_info(vocab.pre);
+    if (!info.ok()) return info.status();
+    t.pre_info_ = *info;
+  } else if (vocab.model == "llama") {
+    // SentencePiece has no pre-tokenizer (tokenizer.ggml.pre is ignored) and no clean-up.
+    t.model_ = TokenizerModel::kSpm;
+    t.pre_info_.add_bos = true;
+    t.pre_info_.clean_spaces = false;
+  } else {
     return unsupported(
-        strfmt("tokenizer model '%s' is not supported (only byte-level BPE, "
-               "tokenizer.ggml.model = gpt2)",
+        strfmt("tokenizer model '%s' is not supported (tokenizer.ggml.model must be gpt2, "
+               "byte-level BPE, or llama, SentencePiece)",
                vocab.model.c_str()));
   }
-  Result<PreTokenizerInfo> info = pre_tokenizer_info(vocab.pre);
-  if (!info.ok()) return info.status();
-
-  Tokenizer t;
-  t.pre_info_ = *info;
   t.pre_ = PreTokenizer(t.pre_info_.type);
   t.warnings_ = std::move(vocab.warnings);
   if (!t.pre_info_.recognized) {
@@ -78,24 +107,36 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
                                              : token_attr_from_type(vocab.token_types[id]);
   }
 
-  Result<BpeModel> bpe = BpeModel::build(t.texts_, vocab.merges);
-  if (!bpe.ok()) return bpe.status();
-  t.bpe_ = std::move(*bpe);
+  if (t.model_ == TokenizerModel::kSpm) {
+    Result<SpmModel> spm = SpmModel::build(t.texts_, vocab.scores);
+    if (!spm.ok()) return spm.status();
+    t.spm_ = std::move(*spm);
+    t.add_space_prefix_ = vocab.add_space_prefix.value_or(true);
+  } else {
+    Result<BpeModel> bpe = BpeModel::build(t.texts_, vocab.merges);
+    if (!bpe.ok()) return bpe.status();
+    t.bpe_ = std::move(*bpe);
+  }
 
   t.add_bos_ = vocab.add_bos.value_or(t.pre_info_.add_bos);
   t.add_eos_ = vocab.add_eos.value_or(false);
   t.resolve_special_tokens(vocab);
 
+  std::vector<int32_t> by_length;
   for (int32_t id = 0; id < n; ++id) {
     if (t.attrs_[id] & (TokenAttr::kControl | TokenAttr::kUserDefined | TokenAttr::kUnknown)) {
-      t.special_by_length_.push_back(id);
+      by_length.push_back(id);
     }
   }
-  std::stable_sort(t.special_by_length_.begin(), t.special_by_length_.end(),
+  std::stable_sort(by_length.begin(), by_length.end(),
                    [&](int32_t a, int32_t b) { return t.texts_[a].size() > t.texts_[b].size(); });
+  for (int32_t id : by_length) {
+    const SpecialText s{id, NgramFilter::keys(t.texts_[id])};
+    t.match_parsed_.push_back(s);
+    if (!(t.attrs_[id] & (TokenAttr::kControl | TokenAttr::kUnknown))) t.match_always_.push_back(s);
+  }
 
-  t.pieces_.resize(n);
-  for (int32_t id = 0; id < n; ++id) t.pieces_[id] = t.render_piece(id);
+  t.build_pieces();
 
   // Whitespace-stripping special tokens, which the metadata cannot express (after the piece
   // cache on purpose: they change matching, not rendering).
@@ -114,29 +155,44 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
       contains(vocab.architecture, "jina-bert-v3")) {
     set_attr("<mask>", TokenAttr::kLstrip, true);
   } else if (contains(name_lower, "phi-3") || contains(name_lower, "phi3")) {
-    for (int32_t id : t.special_by_length_) t.attrs_[id] |= TokenAttr::kRstrip;
+    for (int32_t id : by_length) t.attrs_[id] |= TokenAttr::kRstrip;
     set_attr("</s>", TokenAttr::kRstrip, true);
     for (const char* s : {"<unk>", "<s>", "<|endoftext|>"}) set_attr(s, TokenAttr::kRstrip, false);
+  } else if (contains(name_lower, "modern-bert")) {
+    set_attr("[MASK]", TokenAttr::kLstrip, true);
   }
 
-  std::vector<int32_t> nl = t.encode("\n", false, false);
-  t.newline_ = nl.empty() ? t.special_.pad : nl[0];
+  if (t.model_ == TokenizerModel::kSpm) {
+    const int32_t nl = t.spm_.byte_token('\n');
+    t.newline_ = nl >= 0 ? nl : t.special_.pad;
+  } else {
+    std::vector<int32_t> nl = t.encode("\n", false, false);
+    t.newline_ = nl.empty() ? t.special_.pad : nl[0];
+  }
   return t;
 }
 
 void Tokenizer::resolve_special_tokens(const Vocab& vocab) {
   const int32_t n = n_tokens();
   special_ = vocab.special;
-  // Byte-level BPE's historical defaults when the metadata has no BOS/EOS.
-  constexpr int32_t kDefaultBosEos = 11;
-  if (special_.bos == kNoToken && !pre_info_.no_bos && kDefaultBosEos < n) {
-    special_.bos = kDefaultBosEos;
+  // The reference's defaults when the metadata has no id (dropped when outside the vocabulary):
+  // byte-level BPE uses 11 for BOS and EOS, SentencePiece Llama's <unk> <s> </s> = 0, 1, 2.
+  const auto set_default = [&](int32_t& slot, int32_t id) {
+    if (slot == kNoToken && id < n) slot = id;
+  };
+  if (model_ == TokenizerModel::kSpm) {
+    set_default(special_.bos, 1);
+    set_default(special_.eos, 2);
+    set_default(special_.unk, 0);
+  } else {
+    constexpr int32_t kDefaultBosEos = 11;
+    if (!pre_info_.no_bos) set_default(special_.bos, kDefaultBosEos);
+    set_default(special_.eos, kDefaultBosEos);
   }
-  if (special_.eos == kNoToken && kDefaultBosEos < n) special_.eos = kDefaultBosEos;
 
   // A role token that is not typed control is a converter bug; it is made control so that it
   // renders as a special token and is not matched in plain text.
-  const auto make_control = [&](int32_t id) { attrs_[id] = TokenAttr::kControl; };
+  const auto make_control = [&](int32_t id) { attrs_[id] |= TokenAttr::kControl; };
   const auto detect = [&](int32_t& slot, const auto& names) {
     if (slot != kNoToken) return;
     for (const char* name : names) {
@@ -155,6 +211,13 @@ void Tokenizer::resolve_special_tokens(const Vocab& vocab) {
   detect(special_.fim_pad, kFimPadNames);
   detect(special_.fim_rep, kFimRepNames);
   detect(special_.fim_sep, kFimSepNames);
+  // Control tokens named "unused" (Gemma's <unused0> ..) are marked unused, as the reference
+  // does; they still match and render as control tokens.
+  for (int32_t id = 0; id < n; ++id) {
+    if ((attrs_[id] & TokenAttr::kControl) && texts_[id].find("unused") != std::string::npos) {
+      attrs_[id] |= TokenAttr::kUnused;
+    }
+  }
 
   std::vector<int32_t> eog;
   for (int32_t id : {special_.fim_pad, special_.fim_rep, special_.fim_sep}) {
@@ -181,12 +244,18 @@ void Tokenizer::resolve_special_tokens(const Vocab& vocab) {
   const auto has_text = [&](const char* s) {
     return std::any_of(eog.begin(), eog.end(), [&](int32_t id) { return texts_[id] == s; });
   };
-  if (has_text("<|return|>") && has_text("<|call|>") && has_text("<|end|>")) {
-    auto it =
-        std::find_if(eog.begin(), eog.end(), [&](int32_t id) { return texts_[id] == "<|end|>"; });
-    attrs_[*it] = TokenAttr::kUserDefined;
+  const auto drop = [&](const char* text, uint32_t attr) {
+    auto it = std::find_if(eog.begin(), eog.end(), [&](int32_t id) { return texts_[id] == text; });
+    attrs_[*it] = attr;
     eog.erase(it);
+  };
+  // (solar-open's "<|calls|>" and "<|flush|>" play the same part.)
+  const bool has_call = has_text("<|call|>") || has_text("<|calls|>");
+  if (has_text("<|end|>") && has_call && (has_text("<|return|>") || has_text("<|flush|>"))) {
+    drop("<|end|>", TokenAttr::kUserDefined);
   }
+  // Where "<|tool_response>" marks Gemma 4's format, "</s>" is ordinary text again.
+  if (has_text("<|tool_response>") && has_text("</s>")) drop("</s>", TokenAttr::kNormal);
   eog_ids_ = std::move(eog);
 }
 
@@ -197,15 +266,22 @@ bool Tokenizer::is_eog(int32_t id) const {
 // Splits the input at special-token texts: each special token in turn (longest first) claims
 // every occurrence, left to right, in the fragments still raw. That order is the reference's;
 // it differs from a leftmost-longest scan when two special texts overlap.
-void Tokenizer::partition(std::string_view text, bool parse_special, std::vector<Fragment>& frags,
-                          std::vector<Fragment>& next) const {
+void Tokenizer::partition(std::string_view text, bool parse_special, EncodeScratch& s) const {
+  std::vector<Fragment>& frags = s.frags;
+  std::vector<Fragment>& next = s.next;
   frags.clear();
   if (text.empty()) return;
   frags.push_back({kNoToken, 0, text.size()});
-  for (int32_t id : special_by_length_) {
+  // Control and unknown texts are plain text unless asked for; user-defined ones never are.
+  // Texts absent from the whole input are absent from its fragments: most are ruled out
+  // without a search.
+  const std::vector<SpecialText>& candidates = parse_special ? match_parsed_ : match_always_;
+  if (candidates.empty()) return;
+  s.filter.assign(text);
+  for (const SpecialText& st : candidates) {
+    if (!s.filter.may_contain(st.keys)) continue;
+    const int32_t id = st.id;
     const uint32_t attr = attrs_[id];
-    // Control and unknown texts are plain text unless asked for; user-defined ones never are.
-    if (!parse_special && (attr & (TokenAttr::kControl | TokenAttr::kUnknown))) continue;
     const std::string& special = texts_[id];
     next.clear();
     bool found = false;
@@ -260,10 +336,17 @@ void Tokenizer::encode(std::string_view text, bool add_special, bool parse_speci
                        std::vector<int32_t>& out) const {
   EncodeScratch s;
   if (add_special && add_bos_ && special_.bos != kNoToken) out.push_back(special_.bos);
-  partition(text, parse_special, s.frags, s.next);
+  partition(text, parse_special, s);
+  // SentencePiece: the text at the start and after each special token gets the space prefix.
+  bool after_special = true;
   for (const Fragment& f : s.frags) {
     if (f.token != kNoToken) {
       out.push_back(f.token);
+      after_special = true;
+    } else if (model_ == TokenizerModel::kSpm) {
+      spm_.encode(text.substr(f.begin, f.end - f.begin), add_space_prefix_ && after_special,
+                  special_.unk, s.spm, out);
+      after_special = false;
     } else {
       encode_raw(text.substr(f.begin, f.end - f.begin), s, out);
     }

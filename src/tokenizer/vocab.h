@@ -13,6 +13,8 @@
 //
 // Token texts of a byte-level BPE vocabulary are written in the GPT-2 byte alphabet (a space is
 // "Ġ", a newline "Ċ"), except user-defined and control tokens, whose text is the literal string.
+// A SentencePiece vocabulary writes a space as "▁" (U+2581) and has byte tokens "<0x00>" ..
+// "<0xFF>" for text its pieces do not cover.
 #pragma once
 
 #include <cstdint>
@@ -73,18 +75,19 @@ struct SpecialTokens {
 };
 
 struct Vocab {
-  std::string model;         // tokenizer.ggml.model: "gpt2" is byte-level BPE
+  std::string model;         // tokenizer.ggml.model: "gpt2" byte-level BPE, "llama" SentencePiece
   std::string pre;           // tokenizer.ggml.pre ("" when absent)
   std::string name;          // general.name (some token attributes depend on it)
   std::string architecture;  // general.architecture
   std::vector<std::string> tokens;
   std::vector<int32_t> token_types;  // TokenType per token, or empty
-  std::vector<float> scores;         // per token, or empty (BPE does not use them)
+  std::vector<float> scores;         // per token, or empty (SentencePiece merges by score)
   std::vector<std::string> merges;   // "left right"; the index is the rank
   // Ids as stored; kNoToken where the metadata has none (defaults are the tokenizer's business).
   SpecialTokens special;
   std::optional<bool> add_bos;  // tokenizer.ggml.add_bos_token, when present
   std::optional<bool> add_eos;
+  std::optional<bool> add_space_prefix;  // tokenizer.ggml.add_space_prefix (SentencePiece)
   // Oddities met while loading that did not stop it (e.g. an out-of-range special id).
   std::vector<std::string> warnings;
 };

@@ -1,5 +1,6 @@
 #include "tokenizer/vocab_gguf.h"
 
+#include <optional>
 #include <utility>
 
 namespace pocketlm {
@@ -20,6 +21,18 @@ Status read_optional_bool(const GgufFile& f, const char* key, std::optional<bool
   if (!b.ok()) return b.status();
   out = *b;
   return Status();
+}
+
+// Scores are float32; some converters wrote int32, which the reference also accepts.
+Result<std::vector<float>> read_scores(const GgufFile& f, const char* key) {
+  Result<const GgufValue*> arr = f.get_array(key);
+  if (!arr.ok()) return arr.status();
+  if ((*arr)->element_type() == GgufValueType::kInt32) {
+    std::optional<std::vector<int32_t>> ints = (*arr)->to_i32_vector();
+    std::vector<float> out(ints->begin(), ints->end());
+    return out;
+  }
+  return f.get_f32_array(key);
 }
 
 }  // namespace
@@ -48,7 +61,7 @@ Result<Vocab> vocab_from_gguf(const GgufFile& f) {
     v.token_types = std::move(*types);
   }
   if (f.has("tokenizer.ggml.scores")) {
-    Result<std::vector<float>> scores = f.get_f32_array("tokenizer.ggml.scores");
+    Result<std::vector<float>> scores = read_scores(f, "tokenizer.ggml.scores");
     if (!scores.ok()) return scores.status();
     if (scores->size() != n) {
       return malformed(
@@ -100,6 +113,7 @@ Result<Vocab> vocab_from_gguf(const GgufFile& f) {
   }
   PLM_RETURN_IF_ERROR(read_optional_bool(f, "tokenizer.ggml.add_bos_token", v.add_bos));
   PLM_RETURN_IF_ERROR(read_optional_bool(f, "tokenizer.ggml.add_eos_token", v.add_eos));
+  PLM_RETURN_IF_ERROR(read_optional_bool(f, "tokenizer.ggml.add_space_prefix", v.add_space_prefix));
   return v;
 }
 

@@ -1,6 +1,8 @@
-# Tokenizer tests against llama.cpp's ids over the tokenizer corpus (tests/data/tokenizer/). They
-# need models/SmolLM2-135M-Instruct.Q4_1.gguf (skipped with a message when it is absent) and run
-# in well under a second, hence both labels.
+# Tokenizer tests against llama.cpp's ids over the tokenizer corpus (tests/data/tokenizer/), for
+# SmolLM2 (byte-level BPE) and Gemma 3 (SentencePiece). They need the models'
+# files, models/SmolLM2-135M-Instruct.Q4_1.gguf and models/gemma-3-270m-q4_k_m.gguf (each
+# model's tests are skipped with a message when its file is absent), and run in about a second,
+# hence both labels.
 pocketlm_gtest_suite(tokenizer_tests tokenizer "golden;unit")
 
 # The generated part of the corpus must still be what its (standard-library only) script writes.

@@ -140,11 +140,12 @@ TEST(TokenizerTest, MalformedUtf8IsEncodedAsReplacementCharacters) {
 }
 
 TEST(TokenizerTest, RejectsWhatItCannotTokenize) {
-  Vocab spm = byte_vocab({});
-  spm.model = "llama";
-  Result<Tokenizer> r = Tokenizer::create(spm);
+  Vocab unigram = byte_vocab({});
+  unigram.model = "t5";  // Unigram (T5): not implemented
+  Result<Tokenizer> r = Tokenizer::create(unigram);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("'t5'"), std::string::npos);
 
   Vocab bad_types = byte_vocab({});
   bad_types.token_types.pop_back();

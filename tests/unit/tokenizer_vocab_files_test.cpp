@@ -1,5 +1,6 @@
-// The byte-level BPE vocabularies in ../shared/vocab/: every case of every family whose .gguf is
-// there must give exactly the expected ids (no BOS/EOS, special-token text not parsed).
+// The vocabularies in ../shared/vocab/: every case of every byte-level BPE and SentencePiece
+// family whose .gguf is there must give exactly the expected ids (no BOS/EOS, special-token text
+// not parsed).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -120,16 +121,23 @@ TEST_P(TokenizerVocabFileTest, EveryCaseMatches) {
               passed, cases.size(), tok->n_tokens(), ms);
 }
 
+std::string family_test_name(const ::testing::TestParamInfo<const char*>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
 INSTANTIATE_TEST_SUITE_P(BpeFamilies, TokenizerVocabFileTest,
                          ::testing::Values("gpt-2", "starcoder", "refact", "mpt", "falcon",
                                            "deepseek-coder", "deepseek-llm"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+                         family_test_name);
+
+// tokenizer.ggml.model = llama: Llama 2's 32k vocabulary and Phi-3's (the same plus chat
+// tokens, which Phi-3 models strip whitespace after).
+INSTANTIATE_TEST_SUITE_P(SentencePieceFamilies, TokenizerVocabFileTest,
+                         ::testing::Values("llama-spm", "phi-3"), family_test_name);
 
 // gpt-neox has a .gguf but no expected ids, and no tokenizer.ggml.pre: it gets the default split
 // (flagged), and every input must come back byte for byte from its pieces.
@@ -161,14 +169,47 @@ TEST(TokenizerVocabFileTest, GptNeoxWithoutPreRoundTrips) {
   EXPECT_NE(std::find(ids.begin(), ids.end(), four_spaces), ids.end());
 }
 
-TEST(TokenizerVocabFileTest, SentencePieceVocabulariesAreRejectedCleanly) {
+// baichuan has a SentencePiece .gguf but no expected ids (nor add_space_prefix, so the prefix
+// defaults to on): every input must come back byte for byte through detokenize(), which takes the
+// prefix off again, and the Llama defaults and byte fallback must hold.
+TEST(TokenizerVocabFileTest, BaichuanWithoutCasesRoundTrips) {
   const std::string gguf = kVocabDir + "ggml-vocab-baichuan.gguf";
   if (!std::filesystem::exists(gguf)) {
     GTEST_SKIP() << gguf << " is absent (the shared/ folder is not beside the checkout)";
   }
   Result<Tokenizer> tok = load_family("baichuan");
+  ASSERT_TRUE(tok.ok()) << tok.status().message();
+  EXPECT_EQ(tok->model(), TokenizerModel::kSpm);
+  EXPECT_TRUE(tok->add_space_prefix());
+  EXPECT_TRUE(tok->add_bos());
+  EXPECT_EQ(tok->bos(), 1);
+  EXPECT_EQ(tok->eos(), 2);
+  EXPECT_EQ(tok->special().unk, 0);  // the default: the file names none
+  EXPECT_EQ(tok->newline(), tok->find_token("<0x0A>"));
+
+  std::string inp;
+  ASSERT_TRUE(read_file(kVocabDir + "ggml-vocab-llama-spm.gguf.inp", inp));
+  for (const std::string& text : split_cases(inp)) {
+    std::vector<int32_t> ids = tok->encode(text, false, false);
+    EXPECT_EQ(tok->detokenize(ids, false, false), text) << escape(text);
+    std::vector<int32_t> with_bos = tok->encode(text, true, false);
+    ASSERT_FALSE(with_bos.empty());
+    EXPECT_EQ(with_bos[0], 1);
+    // Removing the BOS keeps the prefix space (the reference's rule).
+    EXPECT_EQ(tok->detokenize(with_bos, true, false), text.empty() ? "" : " " + text);
+  }
+}
+
+// Other tokenizer models are refused with a message that names what is supported.
+TEST(TokenizerVocabFileTest, WordPieceVocabulariesAreRejectedCleanly) {
+  const std::string gguf = kVocabDir + "ggml-vocab-bert-bge.gguf";
+  if (!std::filesystem::exists(gguf)) {
+    GTEST_SKIP() << gguf << " is absent (the shared/ folder is not beside the checkout)";
+  }
+  Result<Tokenizer> tok = load_family("bert-bge");
   ASSERT_FALSE(tok.ok());
   EXPECT_EQ(tok.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(tok.status().message().find("'bert'"), std::string::npos);
   EXPECT_NE(tok.status().message().find("llama"), std::string::npos);
 }
 

@@ -106,6 +106,49 @@ TEST(TokenizerVocabGgufTest, OutOfRangeSpecialIdsAreIgnoredWithAWarning) {
   EXPECT_NE(v->warnings[0].find("padding_token_id"), std::string::npos);
 }
 
+// A SentencePiece vocabulary: scores (float32, or int32 as some converters wrote them) and the
+// space-prefix flag; no merges needed.
+TEST(TokenizerVocabGgufTest, ReadsSentencePieceKeys) {
+  auto kvs = without("tokenizer.ggml.merges");
+  std::erase_if(kvs, [](const auto& kv) { return kv.first == "tokenizer.ggml.bos_token_id"; });
+  for (auto& kv : kvs) {
+    if (kv.first == "tokenizer.ggml.model") kv.second = GgufValue::string("llama");
+    if (kv.first == "tokenizer.ggml.tokens") {
+      kv.second = GgufValue::array(std::vector<std::string>{"a", "b", "ab", "<|im_end|>"});
+    }
+  }
+  kvs.emplace_back("tokenizer.ggml.add_space_prefix", GgufValue::boolean(false));
+  auto float_kvs = kvs;
+  float_kvs.emplace_back("tokenizer.ggml.scores",
+                         GgufValue::array(std::vector<float>{-1.0f, -2.0f, -0.5f, 0.0f}));
+  auto int_kvs = kvs;
+  int_kvs.emplace_back("tokenizer.ggml.scores",
+                       GgufValue::array(std::vector<int32_t>{-1, -2, -3, 0}));
+  for (const auto* which : {&float_kvs, &int_kvs}) {
+    Result<Vocab> v = read(*which);
+    ASSERT_TRUE(v.ok()) << v.status().message();
+    EXPECT_EQ(v->model, "llama");
+    EXPECT_TRUE(v->merges.empty());
+    ASSERT_TRUE(v->add_space_prefix.has_value());
+    EXPECT_FALSE(*v->add_space_prefix);
+    ASSERT_EQ(v->scores.size(), 4u);
+    EXPECT_EQ(v->scores[0], -1.0f);
+    EXPECT_EQ(v->scores[1], -2.0f);
+
+    Result<Tokenizer> t = Tokenizer::create(std::move(*v));
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->model(), TokenizerModel::kSpm);
+    EXPECT_FALSE(t->add_space_prefix());
+    EXPECT_EQ(t->bos(), 1);  // the SentencePiece default where the file names none
+    EXPECT_EQ(t->encode("ab", false, false), (std::vector<int32_t>{2}));
+  }
+  auto bad = kvs;
+  bad.emplace_back("tokenizer.ggml.scores", GgufValue::array(std::vector<uint8_t>{1, 2, 3, 4}));
+  Result<Vocab> v = read(bad);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("tokenizer.ggml.scores"), std::string::npos);
+}
+
 TEST(TokenizerVocabGgufTest, RefusesMalformedMetadata) {
   struct Bad {
     std::vector<std::pair<std::string, GgufValue>> kvs;
@@ -129,6 +172,10 @@ TEST(TokenizerVocabGgufTest, RefusesMalformedMetadata) {
        "add_bos_token"},
       {with("tokenizer.ggml.pre", GgufValue::u32(1)), StatusCode::kMalformedFile,
        "tokenizer.ggml.pre"},
+      {with("tokenizer.ggml.add_space_prefix", GgufValue::string("no")), StatusCode::kMalformedFile,
+       "add_space_prefix"},
+      {with("tokenizer.ggml.scores", GgufValue::array(std::vector<int32_t>{1, 2})),
+       StatusCode::kMalformedFile, "scores"},
   };
   for (const Bad& b : bad) {
     Result<Vocab> v = read(b.kvs);
