@@ -12,6 +12,8 @@ Usage (llama-cpp-python lives in a git-ignored venv; it compiles llama.cpp on in
   python3 -m venv .venv-ref && .venv-ref/bin/pip install llama-cpp-python numpy
   .venv-ref/bin/python scripts/gen_engine_golden.py --model models/SmolLM2-135M-Instruct.Q4_1.gguf \
       --out tests/data/golden/smollm2.json --prompts chatml
+  .venv-ref/bin/python scripts/gen_engine_golden.py --model models/gemma-3-270m-q4_k_m.gguf \
+      --out tests/data/golden/gemma3.json --prompts gemma
 """
 import argparse
 import json
@@ -29,7 +31,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--prompts", default="chatml", help="chat format of the chat prompts")
+    ap.add_argument("--prompts", default="chatml", choices=["chatml", "gemma"],
+                    help="prompt set: chat prompts in this chat format (gemma adds its own extras)")
     ap.add_argument("--n-predict", type=int, default=64)
     ap.add_argument("--n-ctx", type=int, default=2048)
     ap.add_argument("--top", type=int, default=8)
@@ -42,7 +45,9 @@ def main():
                 logits_all=True, verbose=False, seed=0)
     cases = []
     for name, text in prompts_for(args.prompts):
-        toks = llm.tokenize(text.encode("utf-8"), add_bos=llm.add_bos_token() if hasattr(llm, "add_bos_token") else False, special=True)
+        # add_bos=True lets llama.cpp add BOS where the model's metadata asks for it
+        # (tokenizer.ggml.add_bos_token: Gemma yes, SmolLM2 no).
+        toks = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
         llm.reset()
         llm.eval(toks)
         scores = np.array(llm.scores[: len(toks)], dtype=np.float32)

@@ -86,6 +86,48 @@ if __name__ == "__main__":
     print(cal.free_slots(8, 18, 1))
 '''
 
+LONG_REPORT = (
+    "Report on the first year of the river valley tool library\n\n"
+    "The tool library opened in a disused bakery on the corner of Mill Street in early spring. Its "
+    "founders, a retired carpenter and two neighbours who were tired of buying drills they used "
+    "twice a year, started with ninety donated tools and a paper ledger. Members paid a small "
+    "yearly fee, could borrow up to three items at a time for one week, and were asked to return "
+    "everything clean. By the end of the year the collection had grown to four hundred and "
+    "twenty items and the ledger had been replaced by a simple spreadsheet kept on a laptop "
+    "behind the counter.\n\n"
+    "Membership grew faster than anyone expected. In the first month forty households signed up; "
+    "by midsummer there were two hundred, and the waiting list for the single pressure washer "
+    "stretched over three weekends. The most borrowed items were, in order, the extension "
+    "ladder, the hedge trimmer, the carpet cleaner, the tile cutter and a set of clamps that "
+    "nobody remembered donating. Seasonal patterns were strong: garden tools dominated from "
+    "April to September, while sanders, paint sprayers and wallpaper steamers took over in the "
+    "autumn, when people turned to indoor projects.\n\n"
+    "Losses were lower than feared. Of the roughly three thousand loans recorded, only eleven "
+    "items were never returned, and six of those were cheap hand tools. Damage was more common: "
+    "thirty-four items came back broken or with missing parts. Most repairs were done on "
+    "Thursday evenings by volunteers, who turned the back room of the bakery into a workshop. "
+    "The repair evenings became popular in their own right. Members brought their own broken "
+    "lamps, bicycles and toasters, and a small group began teaching basic soldering and "
+    "sharpening to anyone who wanted to learn.\n\n"
+    "The finances were simple. Membership fees covered the rent of the bakery for nine months of "
+    "the year; the remaining three were paid by a grant from the town council and by the sale of "
+    "duplicate donations at a spring fair. The largest single expense after rent was insurance, "
+    "followed by replacement blades, batteries and sanding discs, which wear out quickly and "
+    "which members rarely think to replace. The volunteers proposed a small consumables fee for "
+    "power tools, and after a long meeting the members agreed to try it for six months.\n\n"
+    "Several problems remain. The spreadsheet cannot warn when an item is overdue, so volunteers "
+    "spend an hour each Saturday calling members. The bakery has no ramp, which makes it hard to "
+    "move heavy machines and keeps out members who use wheelchairs. Storage is full, and the "
+    "library has had to refuse donations of large items such as cement mixers. Finally, the "
+    "opening hours, two evenings and Saturday mornings, suit people with office jobs but not "
+    "shift workers, who have asked for at least one weekday morning.\n\n"
+    "For the second year the committee recommends four changes: move the ledger to a small "
+    "lending program that sends reminders, build a ramp with the help of the repair volunteers, "
+    "rent a second room for storage if the council grant is renewed, and open on Tuesday "
+    "mornings for a trial period. The committee also suggests keeping the repair evenings free "
+    "of charge, because they bring in new members and keep the collection in working order."
+)
+
 RAW = [
     ("raw_capital", "The capital of France is"),
     ("raw_list", "Here is a list of three fruits:\n1."),
@@ -115,13 +157,35 @@ def chatml(system, user):
             "<|im_start|>assistant\n")
 
 
+# Gemma's template has no system role: a system prompt is prepended to the first user turn. The
+# BOS token is not written here; the golden script adds it as the model's metadata asks.
 def gemma(system, user):
     content = user if system is None else f"{system}\n\n{user}"
-    return f"<bos><start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n"
+    return f"<start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n"
+
+
+# Prompts only the Gemma set has: a conversation of several turns, and a document longer than the
+# 512-token sliding window of Gemma 3's local attention layers (over 1,500 tokens), so positions
+# far outside the window are attended by the global layers only.
+GEMMA_EXTRA = [
+    ("chat_multi_turn",
+     "<start_of_turn>user\nWhat is a tool library?<end_of_turn>\n"
+     "<start_of_turn>model\nA tool library lends tools to its members, the way a book library "
+     "lends books.<end_of_turn>\n"
+     "<start_of_turn>user\nName three tools that people borrow most often.<end_of_turn>\n"
+     "<start_of_turn>model\n"),
+    ("chat_long_documents",
+     gemma(None, "Read the three documents below, then answer: which of them mentions a "
+                 "logbook, and what did the student find in it?\n\n"
+                 "Document 1:\n" + LONG_REPORT + "\n\nDocument 2:\n" + LONG_CODE +
+                 "\n\nDocument 3:\n" + LONG_ESSAY)),
+]
 
 
 def prompts_for(chat_format):
     render = {"chatml": chatml, "gemma": gemma}[chat_format]
     out = list(RAW)
     out += [(name, render(system, user)) for name, system, user in CHAT]
+    if chat_format == "gemma":
+        out += GEMMA_EXTRA
     return out

@@ -171,6 +171,9 @@ typedef struct plm_session_params {
   int32_t n_threads;   /* 0: the model's default */
   int32_t n_batch;     /* prompt tokens per forward batch; 0: 256 */
   int32_t kv_type;     /* a plm_kv_type, or -1 (default) for the model's default */
+  /* Nonzero: sliding-window layers (Gemma 3, Mistral) keep every position instead of a ring of
+     window + batch cells. More memory; edits that rewind past the ring need no re-prefill. */
+  int32_t swa_full;
 } plm_session_params;
 
 PLM_API void plm_session_params_init(plm_session_params* params);
@@ -257,6 +260,7 @@ typedef struct plm_stats {
   double ttft_ms;           /*   from the call to the first sampled token */
   int32_t n_past;           /* tokens now in the KV cache */
   uint64_t peak_rss_bytes;  /* of the process so far */
+  uint64_t kv_cache_bytes;  /* the session's KV cache, allocated for its whole context */
 } plm_stats;
 
 /* Set stats->struct_size = sizeof(plm_stats) before the call. */

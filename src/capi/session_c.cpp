@@ -156,6 +156,7 @@ void plm_session_params_init(plm_session_params* params) {
   params->n_threads = 0;
   params->n_batch = 0;
   params->kv_type = -1;
+  params->swa_full = 0;
 }
 
 void plm_generate_params_init(plm_generate_params* params) {
@@ -211,6 +212,7 @@ plm_status plm_session_create(plm_model* model, const plm_session_params* params
     if (PLM_HAS_FIELD(params, plm_session_params, n_threads)) p.n_threads = params->n_threads;
     if (PLM_HAS_FIELD(params, plm_session_params, n_batch)) p.n_batch = params->n_batch;
     if (PLM_HAS_FIELD(params, plm_session_params, kv_type)) p.kv_type = params->kv_type;
+    if (PLM_HAS_FIELD(params, plm_session_params, swa_full)) p.swa_full = params->swa_full;
     if (p.n_ctx < 0 || p.n_threads < 0 || p.n_batch < 0 || p.kv_type < -1) {
       return fail(PLM_ERR_INVALID_ARGUMENT,
                   strfmt("plm_session_create: n_ctx %d, n_threads %d, n_batch %d must be 0 (the "
@@ -222,6 +224,7 @@ plm_status plm_session_create(plm_model* model, const plm_session_params* params
     so.n_threads = p.n_threads > 0 ? p.n_threads : model->n_threads;
     so.n_batch = p.n_batch > 0 ? p.n_batch : kDefaultBatch;
     so.kv_type = model->kv_type;
+    so.swa_full = p.swa_full != 0;
     if (p.kv_type >= 0) {
       switch (p.kv_type) {
         case PLM_KV_F16:
@@ -329,6 +332,7 @@ plm_status plm_session_get_stats(const plm_session* session, plm_stats* stats) {
     PLM_SET(ttft_ms, s.ttft_ms);
     PLM_SET(n_past, static_cast<int32_t>(session->session->n_past()));
     PLM_SET(peak_rss_bytes, peak_rss_bytes());
+    PLM_SET(kv_cache_bytes, static_cast<uint64_t>(session->session->kv_cache_bytes()));
 #undef PLM_SET
     return PLM_OK;
   });

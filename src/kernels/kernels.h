@@ -30,12 +30,26 @@ using VecDotF32Fn = void (*)(int64_t n, float* s, const void* w, const float* a)
 // Quantize n float activations into an activation type (Q8_0, Q8_1, Q8_K, F16, BF16, F32).
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 
+inline constexpr int64_t kInterleavedRows = 8;
+inline constexpr int64_t kTiledMinRows = 8;
+
 struct DotKernels {
   VecDotFn vec_dot[kTensorTypeIdLimit] = {};          // by weight type id
   // F16 x F16 in the order of a tiled matrix-matrix kernel (one 8-lane accumulator per output,
   // then a horizontal sum), which llama.cpp uses when a batch has two or more rows; vec_dot[F16]
   // has the order of its one-row kernel. n must be a multiple of 8.
   VecDotFn vec_dot_f16_tiled = nullptr;
+  // Per-output orders of llama.cpp's matrix kernels where they differ from vec_dot's, by weight
+  // type; null where this table has none (matmul() then uses vec_dot). Their activations are
+  // vec_dot's (the same quantizer), only the order of the float operations differs.
+  //  - interleaved: weights llama.cpp repacks at load into blocks interleaving 8 rows (AVX2:
+  //    Q4_K), in matrices of a multiple of kInterleavedRows rows. It takes the activation rows
+  //    of a batch four at a time (_x4) and the last n % 4 one at a time (no suffix);
+  //  - tiled: its tiled K-quant matrix kernel (AVX2: Q6_K), for batches of kTiledMinRows rows or
+  //    more.
+  VecDotFn vec_dot_interleaved[kTensorTypeIdLimit] = {};
+  VecDotFn vec_dot_interleaved_x4[kTensorTypeIdLimit] = {};
+  VecDotFn vec_dot_tiled[kTensorTypeIdLimit] = {};
   VecDotF32Fn vec_dot_f32[kTensorTypeIdLimit] = {};   // by weight type id
   QuantizeRowFn quantize_act[kTensorTypeIdLimit] = {};  // by activation type id
 };
@@ -58,6 +72,12 @@ struct OpKernels {
   void (*gelu_tanh)(float* y, const float* x, int64_t n) = nullptr;  // tanh approximation
   void (*swiglu)(float* y, const float* gate, const float* up, int64_t n) = nullptr;  // silu(g)*u
   void (*geglu_tanh)(float* y, const float* gate, const float* up, int64_t n) = nullptr;
+  // GELU (tanh) looked up in a table of fp16 results indexed by the input rounded to fp16, with
+  // inputs <= -10 giving 0 and >= 10 themselves: llama.cpp's CPU gelu and geglu, which the
+  // transformer uses so its FFN rounds as llama.cpp's does. The table is computed once, on first
+  // use; the same on every ISA.
+  void (*gelu_tanh_fp16)(float* y, const float* x, int64_t n) = nullptr;
+  void (*geglu_tanh_fp16)(float* y, const float* gate, const float* up, int64_t n) = nullptr;
   void (*add)(float* y, const float* a, const float* b, int64_t n) = nullptr;
   void (*mul)(float* y, const float* a, const float* b, int64_t n) = nullptr;
   void (*scale)(float* y, const float* x, float s, int64_t n) = nullptr;

@@ -23,6 +23,8 @@ constexpr int64_t kItemsPerThread = 4;
 struct Job {
   // One of the two is set: quantized activation dot, or float activation dot.
   VecDotFn vec_dot = nullptr;
+  VecDotFn vec_dot_x4 = nullptr;  // for activation rows [0, n_x4), when set
+  int64_t n_x4 = 0;
   VecDotF32Fn vec_dot_f32 = nullptr;
   const uint8_t* w = nullptr;
   size_t w_row_bytes = 0;
@@ -47,7 +49,9 @@ void run_item(const Job& j, int64_t item) {
       for (int64_t t = t0; t < t1; ++t) {
         const uint8_t* a = j.act + static_cast<size_t>(t) * j.act_row_bytes;
         float* out = j.y + t * j.rows + r;
-        if (j.vec_dot) {
+        if (t < j.n_x4) {
+          j.vec_dot_x4(j.k, out, wr, a);
+        } else if (j.vec_dot) {
           j.vec_dot(j.k, out, wr, a);
         } else {
           j.vec_dot_f32(j.k, out, wr, reinterpret_cast<const float*>(a));
@@ -62,6 +66,22 @@ void run_job(void* ctx, int /*ith*/, int /*nth*/) {
   for (int64_t item = j.next.fetch_add(1, std::memory_order_relaxed); item < j.n_items;
        item = j.next.fetch_add(1, std::memory_order_relaxed)) {
     run_item(j, item);
+  }
+}
+
+// The dots whose float orders llama.cpp's matrix kernels would use for this product
+// (kernels.h): interleaved weights take the activation rows four at a time, then one at a time.
+void pick_vec_dot(const DotKernels& d, uint32_t wid, int64_t rows, int64_t n, Job& job) {
+  if (d.vec_dot_interleaved[wid] && rows % kInterleavedRows == 0) {
+    job.vec_dot = d.vec_dot_interleaved[wid];
+    if (d.vec_dot_interleaved_x4[wid]) {
+      job.vec_dot_x4 = d.vec_dot_interleaved_x4[wid];
+      job.n_x4 = n - n % 4;
+    }
+  } else if (d.vec_dot_tiled[wid] && n >= kTiledMinRows) {
+    job.vec_dot = d.vec_dot_tiled[wid];
+  } else {
+    job.vec_dot = d.vec_dot[wid];
   }
 }
 
@@ -138,7 +158,7 @@ Status matmul(const KernelTable& kt, TensorType wtype, const void* w, int64_t ro
     job.act = reinterpret_cast<const uint8_t*>(x);
     job.act_row_bytes = static_cast<size_t>(k) * sizeof(float);
   } else {
-    job.vec_dot = kt.dot.vec_dot[wid];
+    pick_vec_dot(kt.dot, wid, rows, n, job);
     if (!job.vec_dot) {
       return unsupported(
           strfmt("matmul: no %s dot kernel for %s weights", isa_name(kt.isa), tr->name));

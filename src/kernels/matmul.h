@@ -12,6 +12,9 @@
 // Activations are quantized once into the weight type's vec_dot_type (Q8_0, Q8_1, Q8_K, F16, ...)
 // with the table's quantize_act, then every output is one vec_dot of a weight row with a quantized
 // activation row, so each output value is independent of the thread count and of the tiling.
+// Where llama.cpp's matrix kernels sum in another order than its one-row dot, the table's
+// vec_dot_interleaved / vec_dot_tiled entries stand in for vec_dot (kernels.h says when), so the
+// choice depends on the weight rows and the batch size, never on the threads or the tiling.
 // ActivationPath::kFloat instead pairs the weights with the float activations (vec_dot_f32): no
 // activation rounding, for types and places where accuracy matters more than speed.
 #pragma once

@@ -12,10 +12,15 @@
 
 #include <string_view>
 
+#include "core/status.h"
 #include "kernels/kernels.h"
 
 namespace pocketlm {
 
+struct Hparams;
+
+// kGeluTanh runs through the fp16 lookup table llama.cpp's CPU backend uses
+// (OpKernels::gelu_tanh_fp16 / geglu_tanh_fp16), so the FFN rounds as it does.
 enum class FfnActivation : int { kSilu = 0, kGeluTanh = 1 };
 
 // How one transformer block is wired.
@@ -39,6 +44,21 @@ struct ArchDesc {
   bool norm_weight_plus_one = false;
   bool scale_embeddings = false;     // Gemma: token embeddings times sqrt(n_embd)
   bool output_may_be_tied = true;    // no output.weight means the token embedding is reused
+  // Gemma: q is multiplied by the attention scale before the scores are taken (and the scores are
+  // not scaled), rather than the scores after. Both are the same product in exact arithmetic, but
+  // q is rounded to F16 for the score dots, so where the scale applies changes that rounding.
+  bool scale_q = false;
+  // Sliding-window attention: when non-zero, layer il attends only to the last
+  // `attention.sliding_window` positions unless il % swa_period == swa_period - 1 (Gemma 3:
+  // 5 local layers, then a global one). The window size is required metadata then.
+  int swa_period = 0;
+  // RoPE base of the sliding-window layers, when it differs from the model's (Gemma 3 trains its
+  // local layers with 10000 and its global ones with rope.freq_base); 0 means the same.
+  // `rope.freq_base_swa` in the metadata overrides it.
+  float rope_freq_base_swa = 0.0f;
+  // Architecture-specific hyper-parameter rules that no metadata key carries (Gemma 3 27B's
+  // attention scale); null when there are none. Runs after the keys are read.
+  Status (*finish_hparams)(Hparams& hp) = nullptr;
 };
 
 // nullptr for architectures pocketlm does not run.

@@ -28,7 +28,15 @@ struct ForwardOptions {
   int64_t n_batch = 512;            // tokens run through the blocks together (llama.cpp's default)
   TensorType kv_type = TensorType::kF16;
   int max_threads = 1;              // the largest thread pool forward() will be given
+  // Sliding-window layers keep all n_ctx positions instead of a ring of window + batch ones
+  // (llama.cpp's swa_full): more memory, but the sequence can then be rewound to any position;
+  // with rings, forward() refuses positions whose window the ring no longer holds.
+  bool swa_full = false;
 };
+
+// Cells per layer of the KV cache forward() needs: n_ctx, or for sliding-window layers (without
+// swa_full) a ring of the window plus one batch, rounded up to 32.
+std::vector<int64_t> kv_layer_cells(const Hparams& hp, const ForwardOptions& options);
 
 struct ForwardState {
   static Result<ForwardState> create(const Model& model, const ForwardOptions& options);
@@ -36,6 +44,7 @@ struct ForwardState {
   ForwardOptions options;
   KvCache kv;
   kernels::RopeCache rope;
+  kernels::RopeCache rope_swa;  // sliding-window layers (their own RoPE base)
   kernels::Workspace ws;
   ActivationObserver* observer = nullptr;
 
@@ -50,10 +59,10 @@ struct ForwardState {
   std::vector<float> gate;      // (n_batch, n_ff)
   std::vector<float> up;        // (n_batch, n_ff)
   std::vector<float> cos_sin;   // (n_batch, n_rot) angles: n_rot/2 cosines then n_rot/2 sines
-  // Per-thread attention scratch: scores over the context, converted rows.
-  std::vector<float> scores;    // (n_threads_max, kv.v_stride())
+  // Per-thread attention scratch: scores over the attended positions, converted rows.
+  std::vector<float> scores;    // (n_threads_max, kv.max_v_stride())
   std::vector<uint8_t> q_conv;  // (n_threads_max, a q head in the KV type's dot activation type)
-  std::vector<uint8_t> probs;   // (n_threads_max, v_stride * 4 bytes): probabilities, converted
+  std::vector<uint8_t> probs;   // (n_threads_max, max_v_stride * 4 bytes): probabilities, converted
   std::vector<float> v_row;     // (n_threads_max, head_dim_v)
   int max_threads = 0;
 };

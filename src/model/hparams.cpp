@@ -109,6 +109,16 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
   if (h.n_rot % 2 != 0) return malformed("rope.dimension_count must be even");
   PLM_RETURN_IF_ERROR(r.opt_float("rope.freq_base", h.rope_freq_base));
   if (!(h.rope_freq_base > 0.0f)) return malformed("rope.freq_base must be positive");
+  h.attn_scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
+
+  if (arch.swa_period > 0) {
+    h.swa_period = arch.swa_period;
+    PLM_RETURN_IF_ERROR(r.need_int("attention.sliding_window", kMaxCtx, h.n_swa));
+    h.rope_freq_base_swa =
+        arch.rope_freq_base_swa > 0.0f ? arch.rope_freq_base_swa : h.rope_freq_base;
+    PLM_RETURN_IF_ERROR(r.opt_float("rope.freq_base_swa", h.rope_freq_base_swa));
+    if (!(h.rope_freq_base_swa > 0.0f)) return malformed("rope.freq_base_swa must be positive");
+  }
 
   Result<std::string> scaling = r.opt_string("rope.scaling.type");
   if (!scaling.ok()) return scaling.status();
@@ -137,6 +147,9 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
   h.rope_n_ctx_orig = h.n_ctx_train;
   PLM_RETURN_IF_ERROR(
       r.opt_int("rope.scaling.original_context_length", kMaxCtx, h.rope_n_ctx_orig));
+  // An architecture that gives its sliding-window layers their own RoPE base trains them without
+  // context scaling too (Gemma 3: the global layers' linear factor does not apply to them).
+  h.rope_freq_scale_swa = arch.rope_freq_base_swa > 0.0f ? 1.0f : h.rope_freq_scale;
   if (h.rope_scaling == RopeScaling::kYarn) {
     // Full YaRN blending; its magnitude correction (0.1 ln(factor) + 1) follows from
     // freq_scale inside the angle computation.
@@ -152,6 +165,7 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
     if (!toks.ok()) return malformed("the model has neither a vocab_size nor a token list");
     h.n_vocab = static_cast<int64_t>((*toks)->size());
   }
+  if (arch.finish_hparams) PLM_RETURN_IF_ERROR(arch.finish_hparams(h));
   return h;
 }
 

@@ -28,10 +28,19 @@ struct Hparams {
   int64_t head_dim = 0;    // key/query width per head
   int64_t head_dim_v = 0;  // value width per head
   float norm_eps = 1e-5f;
+  // Multiplies q . k in attention: 1 / sqrt(head_dim) unless the architecture rules otherwise.
+  float attn_scale = 1.0f;
+
+  // Sliding-window attention (0: none). In a sliding-window layer the query at position p sees
+  // the positions p - n_swa + 1 .. p, i.e. the n_swa most recent ones including its own.
+  int64_t n_swa = 0;
+  int swa_period = 0;  // see ArchDesc::swa_period
 
   // RoPE
   int64_t n_rot = 0;
   float rope_freq_base = 10000.0f;
+  float rope_freq_base_swa = 10000.0f;  // of the sliding-window layers
+  float rope_freq_scale_swa = 1.0f;
   RopeScaling rope_scaling = RopeScaling::kNone;
   float rope_freq_scale = 1.0f;  // 1 / scaling factor
   int64_t rope_n_ctx_orig = 0;
@@ -43,6 +52,11 @@ struct Hparams {
   // Reads and validates; errors name the key. n_vocab comes from the token list when the
   // architecture key is absent.
   static Result<Hparams> from_gguf(const GgufFile& file, const ArchDesc& arch);
+
+  bool is_swa_layer(int64_t il) const {
+    return n_swa > 0 && swa_period > 0 && il % swa_period < swa_period - 1;
+  }
+  bool has_swa() const { return n_swa > 0 && swa_period > 0; }
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }

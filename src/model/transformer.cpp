@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "kernels/matmul.h"
 
@@ -56,11 +57,12 @@ struct Pass {
   }
 
   // Rotates q and k of every token in the chunk; angles are computed once per token.
-  void rope(int64_t n, int64_t pos0) {
+  void rope(int64_t layer, int64_t n, int64_t pos0) {
     const int64_t half = hp.n_rot / 2;
+    const kernels::RopeCache& rc = hp.is_swa_layer(layer) ? st.rope_swa : st.rope;
     for (int64_t t = 0; t < n; ++t) {
       float* cs = st.cos_sin.data() + t * hp.n_rot;
-      st.rope.angles(pos0 + t, cs, cs + half);
+      rc.angles(pos0 + t, cs, cs + half);
       kt.ops.rope(st.q.data() + t * hp.q_dim(), hp.n_head, hp.head_dim, hp.n_rot, cs, cs + half,
                   arch.rope_style);
       kt.ops.rope(st.k.data() + t * hp.kv_dim(), hp.n_head_kv, hp.head_dim, hp.n_rot, cs,
@@ -84,7 +86,14 @@ struct Pass {
   // (a chunk of two or more tokens in the tiled order, a single token in the one-row order),
   // scaled, soft-maxed, the probabilities rounded to F16 and multiplied with the transposed
   // values as dots over positions, padded with zeros to the kernel's step (8 tiled, 32 one-row).
-  void attention(int64_t layer, int64_t n, int64_t pos0) {
+  //
+  // A sliding-window query sees only the last n_swa positions. The dots over positions still
+  // start at a multiple of 32 below the window, with the positions in front of it masked (-inf
+  // scores, zero probabilities): llama.cpp's cache holds position p in cell p and masks the cells
+  // outside the window, so each position lands in the same accumulator lane and the softmax sums
+  // group positions by eights the same way, which makes the masked cells exact zeros that change
+  // nothing; a ring cache lays those positions out the same way (see kv_cache.h).
+  void attention(int64_t layer, int64_t n, int64_t pos0, float score_scale) {
     const TensorType kv = st.kv.type();
     const TypeTraits& kv_tr = type_traits(kv);
     const TensorType act = kv_tr.vec_dot_type;
@@ -96,56 +105,68 @@ struct Pass {
     const int64_t pad = tiled ? 8 : 32;
     const ToFloatFn v_to_float = kv_tr.to_float;
     const int64_t group = hp.n_head / hp.n_head_kv;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
     const size_t q_conv_bytes = row_size(act, hp.head_dim);
     const int64_t attn_width = hp.n_head * hp.head_dim_v;
     const bool transposed = st.kv.v_transposed();
     const size_t elem = transposed ? kv_tr.type_size : 0;
+    const int64_t window = hp.is_swa_layer(layer) ? hp.n_swa : 0;
+    const int64_t span = st.kv.max_v_stride();
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
     parallel_for(pool, n * hp.n_head, [&](int64_t begin, int64_t end, int ith) {
-      float* scores = st.scores.data() + static_cast<size_t>(ith) * st.kv.v_stride();
-      uint8_t* probs = st.probs.data() + static_cast<size_t>(ith) * st.kv.v_stride() * 4;
+      float* scores = st.scores.data() + static_cast<size_t>(ith) * span;
+      uint8_t* probs = st.probs.data() + static_cast<size_t>(ith) * span * 4;
       uint8_t* qc = st.q_conv.data() + static_cast<size_t>(ith) * q_conv_bytes;
       float* vrow = st.v_row.data() + static_cast<size_t>(ith) * hp.head_dim_v;
       for (int64_t item = begin; item < end; ++item) {
         const int64_t t = item / hp.n_head;
         const int64_t head = item % hp.n_head;
         const int64_t kvh = head / group;
-        const int64_t n_kv = pos0 + t + 1;  // causal: positions 0..pos
+        const int64_t pos = pos0 + t;
+        const int64_t first = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
+        const int64_t start = first / 32 * 32;  // positions [start, first) are masked
+        const int64_t len = pos + 1 - start;
         conv_q(st.q.data() + t * hp.q_dim() + head * hp.head_dim, qc, hp.head_dim);
         const size_t k_off = row_size(kv, kvh * hp.head_dim);
-        for (int64_t j = 0; j < n_kv; ++j) {
+        for (int64_t j = start; j < first; ++j) scores[j - start] = kNegInf;
+        for (int64_t j = first; j <= pos; ++j) {
           float s;
           dot(hp.head_dim, &s, st.kv.k_row(layer, j) + k_off, qc);
-          scores[j] = s * scale;
+          scores[j - start] = s * score_scale;
         }
-        kt.ops.softmax(scores, n_kv);
+        kt.ops.softmax(scores, len);
         float* out = st.attn.data() + t * attn_width + head * hp.head_dim_v;
         if (transposed) {
-          const int64_t n_pad = std::min((n_kv + pad - 1) / pad * pad, st.kv.v_stride());
+          const int64_t base = st.kv.v_span(layer, start);
+          const int64_t n_pad = std::min((len + pad - 1) / pad * pad, st.kv.v_stride(layer) - base);
           if (kv == TensorType::kF16) {
-            conv_q(scores, probs, n_kv);  // F16 conversion: the rounding llama.cpp applies
+            conv_q(scores, probs, len);  // F16 conversion: the rounding llama.cpp applies
           } else {
-            std::memcpy(probs, scores, sizeof(float) * static_cast<size_t>(n_kv));
+            std::memcpy(probs, scores, sizeof(float) * static_cast<size_t>(len));
           }
-          std::memset(probs + static_cast<size_t>(n_kv) * elem, 0,
-                      static_cast<size_t>(n_pad - n_kv) * elem);
+          std::memset(probs + static_cast<size_t>(len) * elem, 0,
+                      static_cast<size_t>(n_pad - len) * elem);
+          const size_t off = static_cast<size_t>(base) * elem;
           for (int64_t d = 0; d < hp.head_dim_v; ++d) {
-            dot_v(n_pad, out + d, st.kv.v_col(layer, kvh * hp.head_dim_v + d), probs);
+            dot_v(n_pad, out + d, st.kv.v_col(layer, kvh * hp.head_dim_v + d) + off, probs);
           }
         } else {
           std::memset(out, 0, sizeof(float) * static_cast<size_t>(hp.head_dim_v));
           const size_t v_off = row_size(kv, kvh * hp.head_dim_v);
-          for (int64_t j = 0; j < n_kv; ++j) {
+          for (int64_t j = first; j <= pos; ++j) {
             v_to_float(st.kv.v_row(layer, j) + v_off, vrow, hp.head_dim_v);
-            kt.ops.axpy(out, vrow, scores[j], hp.head_dim_v);
+            kt.ops.axpy(out, vrow, scores[j - start], hp.head_dim_v);
           }
         }
       }
     });
   }
 
-  Status block(int64_t il, int64_t n, int64_t pos0) {
+  // One transformer block over the chunk's n rows. The rows after the attention projection can
+  // be cut to the last n_out (the last layer, when only those rows' logits are wanted): llama.cpp
+  // computes only its output rows there, and a batch of another size may take another matrix
+  // kernel, with another order of float additions. Returns the rows kept in st.x.
+  Status block(int64_t il, int64_t n, int64_t pos0, int64_t n_out, int64_t& kept) {
     const LayerWeights& w = model.weights().layers[static_cast<size_t>(il)];
     const BlockDesc& b = arch.block;
     const int64_t E = hp.n_embd;
@@ -170,14 +191,32 @@ struct Pass {
       norm_rows(st.q.data(), st.q.data(), w.q_norm, n * hp.n_head, hp.head_dim);
       norm_rows(st.k.data(), st.k.data(), w.k_norm, n * hp.n_head_kv, hp.head_dim);
     }
-    rope(n, pos0);
+    rope(il, n, pos0);
+    float score_scale = hp.attn_scale;
+    if (arch.scale_q) {
+      kt.ops.scale(st.q.data(), st.q.data(), hp.attn_scale, n * hp.q_dim());
+      score_scale = 1.0f;
+    }
     observe("q_rope", il, st.q.data(), n, hp.q_dim());
     observe("k_rope", il, st.k.data(), n, hp.kv_dim());
     store_kv(il, n, pos0);
-    attention(il, n, pos0);
+    attention(il, n, pos0, score_scale);
     observe("attn_out", il, st.attn.data(), n, hp.n_head * hp.head_dim_v);
     PLM_RETURN_IF_ERROR(project(w.wo, st.attn.data(), n, st.proj.data()));
-    if (w.post_attn_norm) norm_rows(st.proj.data(), st.proj.data(), w.post_attn_norm, n, E);
+    if (n_out < n) {
+      // Keep the last n_out rows of the residual and of the projection, moved to the front.
+      const size_t drop = static_cast<size_t>(n - n_out) * static_cast<size_t>(E);
+      const size_t keep = static_cast<size_t>(n_out) * static_cast<size_t>(E);
+      std::memmove(st.x.data(), st.x.data() + drop, keep * sizeof(float));
+      std::memmove(st.proj.data(), st.proj.data() + drop, keep * sizeof(float));
+      n = n_out;
+    }
+    kept = n;
+    if (n == 0) return Status();
+    if (w.post_attn_norm) {
+      observe("attn_wo", il, st.proj.data(), n, E);
+      norm_rows(st.proj.data(), st.proj.data(), w.post_attn_norm, n, E);
+    }
     observe("attn_proj", il, st.proj.data(), n, E);
     kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
     observe("ffn_inp", il, st.x.data(), n, E);
@@ -191,16 +230,19 @@ struct Pass {
       if (b.activation == FfnActivation::kSilu) {
         kt.ops.swiglu(st.gate.data(), st.gate.data(), st.up.data(), n * F);
       } else {
-        kt.ops.geglu_tanh(st.gate.data(), st.gate.data(), st.up.data(), n * F);
+        kt.ops.geglu_tanh_fp16(st.gate.data(), st.gate.data(), st.up.data(), n * F);
       }
     } else if (b.activation == FfnActivation::kSilu) {
       kt.ops.silu(st.gate.data(), st.up.data(), n * F);
     } else {
-      kt.ops.gelu_tanh(st.gate.data(), st.up.data(), n * F);
+      kt.ops.gelu_tanh_fp16(st.gate.data(), st.up.data(), n * F);
     }
     observe("ffn_act", il, st.gate.data(), n, F);
     PLM_RETURN_IF_ERROR(project(w.ffn_down, st.gate.data(), n, st.proj.data()));
-    if (w.post_ffn_norm) norm_rows(st.proj.data(), st.proj.data(), w.post_ffn_norm, n, E);
+    if (w.post_ffn_norm) {
+      observe("ffn_down", il, st.proj.data(), n, E);
+      norm_rows(st.proj.data(), st.proj.data(), w.post_ffn_norm, n, E);
+    }
     observe("ffn_out", il, st.proj.data(), n, E);
     kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
     observe("l_out", il, st.x.data(), n, E);
@@ -234,17 +276,37 @@ Status forward(const Model& model, ForwardState& st, const KernelTable& kt, Thre
   }
   if (which != LogitsFor::kNone && !logits) return invalid_argument("logits buffer is null");
   Pass p{model, model.hparams(), model.arch(), st, kt, pool};
-  const int64_t n_vocab = p.hp.n_vocab;
+  const Hparams& hp = p.hp;
+  // A ring keeps only the last positions written: continuing at pos0 needs the window before it.
+  for (int64_t q = std::max<int64_t>(0, pos0 - hp.n_swa + 1); hp.has_swa() && q < pos0; ++q) {
+    if (!st.kv.ring_holds(q)) {
+      return Status(StatusCode::kOutOfRange,
+                    strfmt("position %lld needs position %lld in its attention window, which the "
+                           "sliding-window cache no longer holds (it keeps the last %lld "
+                           "positions written; use ForwardOptions::swa_full to rewind further)",
+                           static_cast<long long>(pos0), static_cast<long long>(q),
+                           static_cast<long long>(st.kv.ring_cells())));
+    }
+  }
+  const int64_t n_vocab = hp.n_vocab;
   for (int64_t done = 0; done < n;) {
     const int64_t m = std::min(st.options.n_batch, n - done);
     PLM_RETURN_IF_ERROR(p.embed(tokens + done, m));
-    for (int64_t il = 0; il < p.hp.n_layer; ++il) {
-      PLM_RETURN_IF_ERROR(p.block(il, m, pos0 + done));
+    // The last layer needs only the rows whose logits are wanted (see block()).
+    const int64_t n_out = which == LogitsFor::kAll                       ? m
+                          : which == LogitsFor::kLast && done + m == n ? 1
+                                                                       : 0;
+    st.kv.ring_begin_write(pos0 + done, m);
+    int64_t kept = m;
+    for (int64_t il = 0; il < hp.n_layer; ++il) {
+      const int64_t rows_out = il == hp.n_layer - 1 ? n_out : m;
+      PLM_RETURN_IF_ERROR(p.block(il, m, pos0 + done, rows_out, kept));
     }
+    st.kv.ring_commit_write(pos0 + done, m);
     if (which == LogitsFor::kAll) {
       PLM_RETURN_IF_ERROR(p.head(0, m, logits + done * n_vocab));
     } else if (which == LogitsFor::kLast && done + m == n) {
-      PLM_RETURN_IF_ERROR(p.head(m - 1, 1, logits));
+      PLM_RETURN_IF_ERROR(p.head(kept - 1, 1, logits));
     }
     done += m;
   }

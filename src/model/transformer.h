@@ -11,7 +11,15 @@
 //
 // Positions [pos0, pos0 + n) are computed and their keys and values written into the state's
 // KV cache, which must already hold positions [0, pos0). Long inputs are processed in chunks of
-// options.n_batch tokens through the matrix x matrix kernels.
+// options.n_batch tokens through the matrix x matrix kernels. A pos0 below the positions already
+// written rewinds the sequence; in a model with sliding-window layers, whose cache is a ring
+// unless options.swa_full, that fails with kOutOfRange once the ring no longer holds the window
+// before pos0 (feed the sequence again from 0, or use swa_full).
+//
+// Each step follows llama.cpp's CPU backend in its order of float operations (the kernel table's
+// llama.cpp orders, its batch sizes, and in the last layer only the rows whose logits are
+// wanted): with the AVX2 table, the golden models' logits equal llama.cpp's bit for bit when it
+// runs with the same batch size (tests/golden).
 #pragma once
 
 #include <cstdint>

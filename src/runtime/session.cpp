@@ -52,6 +52,7 @@ Result<std::unique_ptr<Session>> Session::create(const LoadedModel& model,
   fo.n_batch = options.n_batch;
   fo.kv_type = options.kv_type;
   fo.max_threads = options.n_threads;
+  fo.swa_full = options.swa_full;
   Result<ForwardState> st = ForwardState::create(*model.model, fo);
   if (!st.ok()) return st.status();
   std::unique_ptr<Session> s(new (std::nothrow)
@@ -116,12 +117,27 @@ bool Session::can_shift(int32_t n_keep) const {
   return keep < tokens_.size() && (tokens_.size() - keep) / 2 > 0;
 }
 
+size_t Session::resumable(size_t keep) const {
+  const Hparams& hp = model_->model->hparams();
+  if (keep == 0 || !hp.has_swa() || state_.kv.ring_cells() == 0) return keep;
+  const size_t first = keep > static_cast<size_t>(hp.n_swa) ? keep - hp.n_swa + 1 : 0;
+  for (size_t q = first; q < keep; ++q) {
+    if (!state_.kv.ring_holds(static_cast<int64_t>(q))) return 0;
+  }
+  return keep;
+}
+
 Result<bool> Session::shift(int32_t n_keep) {
   if (!can_shift(n_keep)) return false;
-  const size_t keep = shift_keep(n_keep);
+  size_t keep = shift_keep(n_keep);
   const size_t n_discard = (tokens_.size() - keep) / 2;
-  std::vector<int32_t> tail(tokens_.begin() + static_cast<std::ptrdiff_t>(keep + n_discard),
-                            tokens_.end());
+  // A ring no longer holds the window before the kept tokens: they are fed again with the tail.
+  const size_t resume = resumable(keep);
+  std::vector<int32_t> tail(tokens_.begin() + static_cast<std::ptrdiff_t>(resume),
+                            tokens_.begin() + static_cast<std::ptrdiff_t>(keep));
+  tail.insert(tail.end(), tokens_.begin() + static_cast<std::ptrdiff_t>(keep + n_discard),
+              tokens_.end());
+  keep = resume;
   truncate(keep);
   ++stats_.shifts;
   // Cancelling here leaves a shorter, still consistent history.
@@ -219,12 +235,21 @@ Result<StopReason> Session::run(Plan plan, const GenerateOptions& options,
                          plan.tokens.size(), n_ctx, plan.keep));
   }
 
+  // A sliding-window ring that no longer holds the window before the reused tokens cannot
+  // continue after them: those are fed again.
+  const bool first_prompt = plan.keep == 0 || tokens_.empty();
+  if (const size_t resume = resumable(plan.keep); resume < plan.keep) {
+    plan.tokens.insert(plan.tokens.begin(), tokens_.begin() + static_cast<std::ptrdiff_t>(resume),
+                       tokens_.begin() + static_cast<std::ptrdiff_t>(plan.keep));
+    plan.keep = resume;
+  }
+
   // From here on the session changes.
   stats_ = SessionStats();
   stats_.reused_tokens = static_cast<int32_t>(plan.keep);
   pending_.reset();
   truncate(plan.keep);
-  if (tokens_.empty()) first_prompt_len_ = plan.tokens.size();
+  if (first_prompt) first_prompt_len_ = plan.tokens.size();
 
   const Clock::time_point t_prefill = Clock::now();
   Result<bool> fed =

@@ -74,6 +74,9 @@ struct SessionOptions {
   int n_threads = 1;
   int64_t n_batch = 256;  // prompt tokens per forward() call; also the cancellation granularity
   TensorType kv_type = TensorType::kF16;
+  // Sliding-window layers keep every position instead of a ring of window + batch cells: more
+  // memory, but no re-prefill when a chat edit or a context shift rewinds past the ring.
+  bool swa_full = false;
 };
 
 struct GenerateOptions {
@@ -126,6 +129,7 @@ class Session {
   int64_t n_past() const { return static_cast<int64_t>(tokens_.size()); }
   int64_t n_ctx() const { return state_.options.n_ctx; }
   const SessionStats& stats() const { return stats_; }
+  size_t kv_cache_bytes() const { return state_.kv.bytes(); }
   const std::vector<int32_t>& history() const { return tokens_; }
   const std::string& history_text() const { return text_; }
   const LoadedModel& model() const { return *model_; }
@@ -153,6 +157,9 @@ class Session {
   Result<bool> shift(int32_t n_keep);
   bool can_shift(int32_t n_keep) const;
   size_t shift_keep(int32_t n_keep) const;  // n_keep resolved and clamped
+  // The longest prefix of `keep` history tokens the cache can continue after: `keep`, unless a
+  // sliding-window ring has overwritten part of the window before it (then 0).
+  size_t resumable(size_t keep) const;
   void truncate(size_t keep);
   void append_history(const int32_t* ids, size_t n);
 

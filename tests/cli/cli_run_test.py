@@ -24,7 +24,7 @@ SKIP = 77
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 STATS_RE = re.compile(
     r"^pocketlm: prompt \d+ tok( \(\+\d+ reused\))?, [\d.]+ tok/s \| generated \d+ tok, "
-    r"[\d.]+ tok/s \| ttft \d+ ms \| load \d+ ms \| peak RSS \d+ MiB$")
+    r"[\d.]+ tok/s \| ttft \d+ ms \| load \d+ ms \| peak RSS \d+ MiB \| KV [\d.]+ MiB$")
 PARIS_PROMPT = "The capital of France is"
 
 
@@ -101,6 +101,9 @@ def case_jsonl(c: Ctx) -> None:
     check(st["generated_tokens"] == 8, f"stats say {st['generated_tokens']} tokens generated")
     check(st["prompt_tokens"] >= 5, f"stats say {st['prompt_tokens']} prompt tokens")
     check(st["peak_rss_bytes"] > 0, "no peak RSS in the stats")
+    # SmolLM2 at the default 4096-token context, F16: 2 x 30 layers x 4096 x 192 x 2 bytes.
+    check(st["kv_cache_bytes"] == 2 * 30 * 4096 * 192 * 2,
+          f"stats say {st['kv_cache_bytes']} KV cache bytes")
     text = "".join(t["text"] for t in tokens)
     check(text.startswith(" Paris"), f"jsonl text {text!r} does not start with ' Paris'")
     # The same greedy run gives the same ids, and the text matches text mode.

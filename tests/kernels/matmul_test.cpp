@@ -1,7 +1,8 @@
 // matvec / matmul drivers: for every runnable table and every weight type it has a dot kernel
-// for, each output must be exactly the table's own vec_dot of that weight row with that quantized
-// activation row (the driver only schedules), must not depend on the thread count, and must agree
-// with a double-precision product of the dequantized operands.
+// for, each output must be exactly the table's own dot of that weight row with that quantized
+// activation row (vec_dot, or the llama.cpp matrix-kernel order kernels.h assigns to that batch),
+// must not depend on the thread count, and must agree with a double-precision product of the
+// dequantized operands.
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
@@ -121,6 +122,19 @@ struct Pools {
 
 constexpr int64_t kMaxTokens = 17;
 
+// The dot whose order the driver must use for token t of a batch of n against `rows` weight rows
+// (kernels.h): llama.cpp's interleaved order for weights it would repack, its tiled order for
+// batches of kTiledMinRows or more, else the one-row vec_dot.
+VecDotFn expected_dot(const DotKernels& d, T wt, int64_t rows, int64_t n, int64_t t) {
+  const int id = static_cast<int>(wt);
+  if (d.vec_dot_interleaved[id] && rows % kInterleavedRows == 0) {
+    return d.vec_dot_interleaved_x4[id] && t < n - n % 4 ? d.vec_dot_interleaved_x4[id]
+                                                         : d.vec_dot_interleaved[id];
+  }
+  if (d.vec_dot_tiled[id] && n >= kTiledMinRows) return d.vec_dot_tiled[id];
+  return d.vec_dot[id];
+}
+
 void check_type(const KernelTable& kt, T wt, int64_t rows, Pools& pools) {
   const TypeTraits& tr = type_traits(wt);
   const int64_t k = k_for(wt);
@@ -156,16 +170,22 @@ void check_type(const KernelTable& kt, T wt, int64_t rows, Pools& pools) {
     af.push_back(at == T::kF32 ? xf.back()
                                : dequantize(at, &act[static_cast<size_t>(t) * arow], k));
   }
-  std::vector<float> direct(static_cast<size_t>(kMaxTokens * rows));
-  for (int64_t t = 0; t < kMaxTokens; ++t) {
-    for (int64_t r = 0; r < rows; ++r) {
-      kt.dot.vec_dot[static_cast<int>(wt)](k, &direct[static_cast<size_t>(t * rows + r)],
-                                           &w[static_cast<size_t>(r) * wrow],
-                                           &act[static_cast<size_t>(t) * arow]);
-      const RefDot ref = reference_dot(wt, &w[static_cast<size_t>(r) * wrow], wf[size_t(r)], at,
-                                       &act[static_cast<size_t>(t) * arow], af[size_t(t)]);
-      ASSERT_NEAR(direct[static_cast<size_t>(t * rows + r)], ref.value, 2e-5 * ref.abs_sum + 1e-6)
-          << "token " << t << " row " << r;
+  // direct(n, t, r): the expected kernel for a batch of n, called directly; every order must also
+  // be the dot product of the dequantized operands.
+  auto direct = [&](int64_t n, int64_t t, int64_t r) {
+    float out;
+    expected_dot(kt.dot, wt, rows, n, t)(k, &out, &w[static_cast<size_t>(r) * wrow],
+                                         &act[static_cast<size_t>(t) * arow]);
+    return out;
+  };
+  for (int64_t n : {int64_t{1}, int64_t{5}, kMaxTokens}) {
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const RefDot ref = reference_dot(wt, &w[static_cast<size_t>(r) * wrow], wf[size_t(r)], at,
+                                         &act[static_cast<size_t>(t) * arow], af[size_t(t)]);
+        ASSERT_NEAR(direct(n, t, r), ref.value, 2e-5 * ref.abs_sum + 1e-6)
+            << "n " << n << " token " << t << " row " << r;
+      }
     }
   }
 
@@ -175,15 +195,16 @@ void check_type(const KernelTable& kt, T wt, int64_t rows, Pools& pools) {
     std::vector<float> y(static_cast<size_t>(rows), -1.0f);
     ASSERT_TRUE(matvec(kt, wt, w.data(), rows, k, x.data(), y.data(), pool, ws).ok());
     for (int64_t r = 0; r < rows; ++r) {
-      ASSERT_EQ(y[static_cast<size_t>(r)], direct[static_cast<size_t>(r)])
+      ASSERT_EQ(y[static_cast<size_t>(r)], direct(1, 0, r))
           << "matvec threads=" << threads << " row " << r;
     }
-    for (int64_t n : {1, 5, 17}) {
+    for (int64_t n : {int64_t{1}, int64_t{5}, kMaxTokens}) {
       std::vector<float> out(static_cast<size_t>(n * rows), -1.0f);
       ASSERT_TRUE(matmul(kt, wt, w.data(), rows, k, x.data(), n, out.data(), pool, ws).ok());
       for (size_t i = 0; i < out.size(); ++i) {
-        ASSERT_EQ(out[i], direct[i]) << "matmul threads=" << threads << " n=" << n << " token "
-                                     << i / rows << " row " << i % rows;
+        const int64_t t = static_cast<int64_t>(i) / rows, r = static_cast<int64_t>(i) % rows;
+        ASSERT_EQ(out[i], direct(n, t, r))
+            << "matmul threads=" << threads << " n=" << n << " token " << t << " row " << r;
       }
     }
   }
@@ -232,6 +253,17 @@ TEST(Matmul, ManyRowsUseFullRowBlocks) {
   for (Isa isa : runnable_isas()) {
     check_type(*kernel_table(isa), T::kQ4_0, 150, pools);
     check_type(*kernel_table(isa), T::kQ4_K, 75, pools);
+  }
+}
+
+// Row counts that are multiples of 8 take llama.cpp's interleaved order where a table has one
+// (AVX2: Q4_K, rows four at a time then one at a time), and batches of 8 or more the tiled order
+// (AVX2: Q6_K); check_type expects exactly those kernels.
+TEST(Matmul, RowMultiplesOfEightAndLargeBatchesTakeLlamaCppOrders) {
+  Pools pools;
+  for (Isa isa : runnable_isas()) {
+    check_type(*kernel_table(isa), T::kQ4_K, 40, pools);
+    check_type(*kernel_table(isa), T::kQ6_K, 40, pools);
   }
 }
 

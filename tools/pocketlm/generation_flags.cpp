@@ -97,6 +97,7 @@ void add_generation_flags(ArgParser* p) {
   p->option("-t", "--threads", "N", "threads; 0: one per physical core (0)");
   p->option("-c", "--ctx-size", "N", "context size in tokens; 0: the model's, at most 4096 (0)");
   p->option("", "--kv-type", "TYPE", "KV cache type: f16, f32 or q8_0 (f16)");
+  p->flag("--swa-full", "sliding-window layers cache every position, not a ring (more memory)");
   p->flag("--no-mmap", "read the model into memory instead of mapping the file");
   p->option("", "--temp", "T", "temperature; 0: greedy (0.8)");
   p->option("", "--top-k", "K", "keep the K most likely tokens; 0: off (40)");
@@ -157,6 +158,7 @@ int GenerationFlags::read(const char* verb, const ParsedArgs& a) {
   if (r.failed()) return r.status();
   generate.ignore_eos = a.has("--ignore-eos");
   model_params.use_mmap = !a.has("--no-mmap");
+  session_params.swa_full = a.has("--swa-full") ? 1 : 0;
   chat_template_ = a.get("--chat-template");
   system = a.get("--system");
 
@@ -228,10 +230,11 @@ std::string stats_line(const plm_session* session) {
       st.reused_tokens > 0 ? " (+" + std::to_string(st.reused_tokens) + " reused)" : "";
   std::snprintf(buf, sizeof(buf),
                 "prompt %d tok%s, %.1f tok/s | generated %d tok, %.1f tok/s | ttft %.0f ms | "
-                "load %.0f ms | peak RSS %.0f MiB",
+                "load %.0f ms | peak RSS %.0f MiB | KV %.1f MiB",
                 st.prompt_tokens, reused.c_str(), st.prefill_tok_s, st.generated_tokens,
                 st.decode_tok_s, st.ttft_ms, st.load_ms,
-                static_cast<double>(st.peak_rss_bytes) / (1024.0 * 1024.0));
+                static_cast<double>(st.peak_rss_bytes) / (1024.0 * 1024.0),
+                static_cast<double>(st.kv_cache_bytes) / (1024.0 * 1024.0));
   return buf;
 }
 

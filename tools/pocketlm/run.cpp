@@ -99,14 +99,15 @@ void print_jsonl_end(const plm_session* session, plm_stop_reason reason) {
       "{\"stop\":\"%s\",\"stats\":{\"prompt_tokens\":%d,\"reused_tokens\":%d,"
       "\"generated_tokens\":%d,\"prefill_ms\":%s,\"decode_ms\":%s,\"prefill_tok_s\":%s,"
       "\"decode_tok_s\":%s,\"ttft_ms\":%s,\"load_ms\":%s,\"n_past\":%d,"
-      "\"peak_rss_bytes\":%" PRIu64 "}}\n",
+      "\"peak_rss_bytes\":%" PRIu64 ",\"kv_cache_bytes\":%" PRIu64 "}}\n",
       stop_reason_label(reason), st.prompt_tokens, st.reused_tokens, st.generated_tokens,
       json_number(static_cast<float>(st.prefill_ms)).c_str(),
       json_number(static_cast<float>(st.decode_ms)).c_str(),
       json_number(static_cast<float>(st.prefill_tok_s)).c_str(),
       json_number(static_cast<float>(st.decode_tok_s)).c_str(),
       json_number(static_cast<float>(st.ttft_ms)).c_str(),
-      json_number(static_cast<float>(st.load_ms)).c_str(), st.n_past, st.peak_rss_bytes);
+      json_number(static_cast<float>(st.load_ms)).c_str(), st.n_past, st.peak_rss_bytes,
+      st.kv_cache_bytes);
 }
 
 int run_run(const std::vector<std::string>& args) {

@@ -4,9 +4,11 @@
 // then dotted exactly in integers sub-block by sub-block, weighted by the integer sub-block scales,
 // and scaled once by the float super-block scales. Types with mins (Q2_K, Q4_K, Q5_K) subtract
 // dmin * sum(min_j * sum of the activations of sub-block j), reading those sums from Q8_K's bsums.
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/ref/dot_orders_ref.h"
 #include "kernels/ref/dot_ref_parts.h"
 #include "kernels/ref/kquant_scales.h"
 #include "quant/blocks.h"
@@ -167,6 +169,62 @@ void vec_dot_q6_k_q8_k(int64_t n, float* s, const void* w, const void* a) {
 }
 
 }  // namespace
+
+void vec_dot_q4_k_interleaved(int64_t n, float* s, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float acc = 0.0f, acc_min = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t q[kQK_K];
+    uint8_t sm[16];
+    decode_q4_k(x[b].qs, q);
+    unpack_q4_k_scales(x[b].scales, sm);
+    int32_t dot = 0, mins = 0;
+    for (int j = 0; j < 8; ++j) {
+      dot += sm[j] * isum(q + 32 * j, y[b].qs + 32 * j, 32);
+      mins += sm[8 + j] * act_sum(y[b], 2 * j, 2);
+    }
+    acc = std::fma(static_cast<float>(dot), fp16_to_fp32(x[b].d) * y[b].d, acc);
+    acc_min = std::fma(static_cast<float>(mins), fp16_to_fp32(x[b].dmin) * y[b].d, acc_min);
+  }
+  *s = acc - acc_min;
+}
+
+void vec_dot_q4_k_interleaved_x4(int64_t n, float* s, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float acc = 0.0f, acc_min = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t q[kQK_K];
+    uint8_t sm[16];
+    decode_q4_k(x[b].qs, q);
+    unpack_q4_k_scales(x[b].scales, sm);
+    for (int pair = 0; pair < 4; ++pair) {
+      int32_t dot = 0, mins = 0;
+      for (int j = 2 * pair; j < 2 * pair + 2; ++j) {
+        dot += sm[j] * isum(q + 32 * j, y[b].qs + 32 * j, 32);
+        mins += sm[8 + j] * act_sum(y[b], 2 * j, 2);
+      }
+      acc = std::fma(static_cast<float>(dot), fp16_to_fp32(x[b].d) * y[b].d, acc);
+      acc_min = std::fma(static_cast<float>(mins), fp16_to_fp32(x[b].dmin) * y[b].d, acc_min);
+    }
+  }
+  *s = acc - acc_min;
+}
+
+void vec_dot_q6_k_tiled(int64_t n, float* s, const void* w, const void* a) {
+  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int8_t q[kQK_K];
+    decode_q6_k(x[b], q);
+    int32_t dot = 0;
+    for (int j = 0; j < 16; ++j) dot += x[b].scales[j] * isum(q + 16 * j, y[b].qs + 16 * j, 16);
+    acc = std::fma(fp16_to_fp32(x[b].d) * static_cast<float>(dot), y[b].d, acc);
+  }
+  *s = acc;
+}
 
 void fill_dot_k(DotKernels& t) {
   t.vec_dot[static_cast<int>(TensorType::kQ2_K)] = vec_dot_q2_k_q8_k;

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "kernels/kernels.h"
+#include "kernels/ref/ops_ref_parts.h"
 
 namespace pocketlm::kernels {
 namespace {
@@ -129,6 +130,7 @@ void fill_ops_ref(OpKernels& t) {
   t.scale = scale_ref;
   t.axpy = axpy_ref;
   t.dot_f32 = dot_f32_ref;
+  fill_gelu_fp16(t);
 }
 
 }  // namespace pocketlm::kernels

@@ -6,8 +6,13 @@
 // never applied per element: Q6_K's -32 and Q3_K's -4 become -32 * sum(scale * bsum) and
 // -4 * sum(scale * bsum) over Q8_K's 16-element sums, and the mins of Q2_K/Q4_K/Q5_K likewise
 // use bsums, so every quant stays unsigned for maddubs.
+//
+// Q4_K and Q6_K also have llama.cpp's matrix-kernel orders here (DotKernels::vec_dot_interleaved
+// and vec_dot_tiled): the same exact integers per super-block, summed into one number before the
+// float steps, which follow ref/dot_orders_ref.h.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/kernels.h"
@@ -18,6 +23,16 @@
 
 namespace pocketlm::kernels::avx2 {
 namespace {
+
+inline int32_t hsum_i32_128(__m128i v) {
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+  return _mm_cvtsi128_si32(v);
+}
+
+inline int32_t hsum_i32(__m256i v) {
+  return hsum_i32_128(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
 
 // A shuffle control that copies int16 lane k of each 128-bit half to all lanes of the half.
 inline __m256i broadcast_i16_lane(int k) {
@@ -116,32 +131,54 @@ inline KScales k_scales(const uint8_t packed[12], const BlockQ8_K& y) {
   return r;
 }
 
+// The integer part of one Q4_K super-block: 8 lanes whose sum is sum_j scale_j * dot_j.
+inline __m256i q4_k_block(const BlockQ4_K& x, const BlockQ8_K& y, const KScales& ks) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  __m256i sumi = _mm256_setzero_si256();
+  for (int j = 0; j < 4; ++j) {
+    const __m256i bits = avx2_load(x.qs + 32 * j);
+    const __m256i lo = _mm256_and_si256(bits, m4);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+    const __m256i plo = _mm256_maddubs_epi16(lo, avx2_load(y.qs + 64 * j));
+    const __m256i phi = _mm256_maddubs_epi16(hi, avx2_load(y.qs + 64 * j + 32));
+    const __m256i slo = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j));
+    const __m256i shi = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j + 1));
+    sumi = _mm256_add_epi32(
+        sumi, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+  }
+  return sumi;
+}
+
 void vec_dot_q4_k(int64_t n, float* s, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_m = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const KScales ks = k_scales(x[b].scales, y[b]);
     acc_m = _mm_fmadd_ps(_mm_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
                          _mm_cvtepi32_ps(ks.mins), acc_m);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {
-      const __m256i bits = avx2_load(x[b].qs + 32 * j);
-      const __m256i lo = _mm256_and_si256(bits, m4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-      const __m256i plo = _mm256_maddubs_epi16(lo, avx2_load(y[b].qs + 64 * j));
-      const __m256i phi = _mm256_maddubs_epi16(hi, avx2_load(y[b].qs + 64 * j + 32));
-      const __m256i slo = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j));
-      const __m256i shi = _mm256_shuffle_epi8(ks.scales, broadcast_i16_lane(2 * j + 1));
-      sumi = _mm256_add_epi32(
-          sumi, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
-    }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * avx2_half_to_float(x[b].d)),
-                          _mm256_cvtepi32_ps(sumi), acc);
+                          _mm256_cvtepi32_ps(q4_k_block(x[b], y[b], ks)), acc);
   }
   *s = avx2_hsum(acc) - avx2_hsum128(acc_m);
+}
+
+// llama.cpp's order for Q4_K weights it repacks into 8-row interleaved blocks (ref model:
+// ref::vec_dot_q4_k_interleaved): per super-block one exact integer for the scaled dots and one
+// for the mins, each fused into its own float accumulator.
+void vec_dot_q4_k_interleaved(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float acc = 0.0f, acc_min = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const KScales ks = k_scales(x[b].scales, y[b]);
+    const int32_t dot = hsum_i32(q4_k_block(x[b], y[b], ks));
+    const int32_t mins = hsum_i32_128(ks.mins);
+    acc = std::fma(static_cast<float>(dot), avx2_half_to_float(x[b].d) * y[b].d, acc);
+    acc_min = std::fma(static_cast<float>(mins), avx2_half_to_float(x[b].dmin) * y[b].d, acc_min);
+  }
+  *s = acc - acc_min;
 }
 
 void vec_dot_q5_k(int64_t n, float* s, const void* w, const void* a) {
@@ -178,42 +215,94 @@ void vec_dot_q5_k(int64_t n, float* s, const void* w, const void* a) {
   *s = avx2_hsum(acc) - avx2_hsum128(acc_m);
 }
 
+// The integer part of one Q6_K super-block: 8 lanes summing to sum_j scale_j * dot_j with the
+// quants taken unsigned (0..63), and the 8 lanes of sum_j scale_j * bsum_j that times 32 corrects
+// for the format's offset of -32.
+struct Q6Block {
+  __m256i sumi;
+  __m256i bias;
+};
+
+inline Q6Block q6_k_block(const BlockQ6_K& x, const BlockQ8_K& y) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  const __m128i scales8 = avx2_load128(x.scales);
+  Q6Block r;
+  r.bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), avx2_load(y.bsums));
+  r.sumi = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    const __m256i l0 = avx2_load(x.ql + 64 * h);
+    const __m256i l1 = avx2_load(x.ql + 64 * h + 32);
+    const __m256i hb = avx2_load(x.qh + 32 * h);
+    // Bit pair k of qh is the top of element group k; put it at bits 4..5 of each byte.
+    const __m256i q[4] = {
+        _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30)),
+        _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                        _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30)),
+    };
+    for (int k = 0; k < 4; ++k) {
+      const __m256i p = _mm256_maddubs_epi16(q[k], avx2_load(y.qs + 128 * h + 32 * k));
+      r.sumi = _mm256_add_epi32(r.sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
+    }
+  }
+  return r;
+}
+
 void vec_dot_q6_k(int64_t n, float* s, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const __m128i scales8 = avx2_load128(x[b].scales);
-    // Quants are taken unsigned (0..63); the format's value is that minus 32.
-    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), avx2_load(y[b].bsums));
-    __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i l0 = avx2_load(x[b].ql + 64 * h);
-      const __m256i l1 = avx2_load(x[b].ql + 64 * h + 32);
-      const __m256i hb = avx2_load(x[b].qh + 32 * h);
-      // Bit pair k of qh is the top of element group k; put it at bits 4..5 of each byte.
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(l0, m4),
-                          _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30)),
-          _mm256_or_si256(_mm256_and_si256(l1, m4),
-                          _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                          _mm256_and_si256(hb, m30)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                          _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30)),
-      };
-      for (int k = 0; k < 4; ++k) {
-        const __m256i p = _mm256_maddubs_epi16(q[k], avx2_load(y[b].qs + 128 * h + 32 * k));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
-      }
-    }
-    sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(bias, 5));
+    const Q6Block q = q6_k_block(x[b], y[b]);
+    const __m256i sumi = _mm256_sub_epi32(q.sumi, _mm256_slli_epi32(q.bias, 5));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2_half_to_float(x[b].d) * y[b].d),
                           _mm256_cvtepi32_ps(sumi), acc);
   }
   *s = avx2_hsum(acc);
+}
+
+// The same weights four activation rows at a time (ref model: ref::vec_dot_q4_k_interleaved_x4):
+// the integers and the fused multiply-adds are per pair of sub-blocks.
+void vec_dot_q4_k_interleaved_x4(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  float acc = 0.0f, acc_min = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    uint8_t sm[16];
+    unpack_q4_k_scales(x[b].scales, sm);
+    const float d = avx2_half_to_float(x[b].d) * y[b].d;
+    const float dmin = avx2_half_to_float(x[b].dmin) * y[b].d;
+    for (int j = 0; j < 4; ++j) {
+      // Sub-blocks 2j (low nibbles) and 2j + 1 (high nibbles) of 32 bytes.
+      const __m256i bits = avx2_load(x[b].qs + 32 * j);
+      const __m256i lo = avx2_dot_u8_i8(_mm256_and_si256(bits, m4), avx2_load(y[b].qs + 64 * j));
+      const __m256i hi = avx2_dot_u8_i8(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+                                        avx2_load(y[b].qs + 64 * j + 32));
+      const int32_t dot = sm[2 * j] * hsum_i32(lo) + sm[2 * j + 1] * hsum_i32(hi);
+      const int32_t mins = sm[8 + 2 * j] * (y[b].bsums[4 * j] + y[b].bsums[4 * j + 1]) +
+                           sm[9 + 2 * j] * (y[b].bsums[4 * j + 2] + y[b].bsums[4 * j + 3]);
+      acc = std::fma(static_cast<float>(dot), d, acc);
+      acc_min = std::fma(static_cast<float>(mins), dmin, acc_min);
+    }
+  }
+  *s = acc - acc_min;
+}
+
+// llama.cpp's tiled K-quant matrix kernel for Q6_K (ref model: ref::vec_dot_q6_k_tiled): one
+// exact integer per super-block, scaled by the weight's d, then fused in with the activation's.
+void vec_dot_q6_k_tiled(int64_t n, float* s, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ6_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const Q6Block q = q6_k_block(x[b], y[b]);
+    const int32_t dot = hsum_i32(q.sumi) - 32 * hsum_i32(q.bias);
+    acc = std::fma(avx2_half_to_float(x[b].d) * static_cast<float>(dot), y[b].d, acc);
+  }
+  *s = acc;
 }
 
 }  // namespace
@@ -225,6 +314,9 @@ void fill_dot_k(DotKernels& t) {
   t.vec_dot[static_cast<int>(T::kQ4_K)] = vec_dot_q4_k;
   t.vec_dot[static_cast<int>(T::kQ5_K)] = vec_dot_q5_k;
   t.vec_dot[static_cast<int>(T::kQ6_K)] = vec_dot_q6_k;
+  t.vec_dot_interleaved[static_cast<int>(T::kQ4_K)] = vec_dot_q4_k_interleaved;
+  t.vec_dot_interleaved_x4[static_cast<int>(T::kQ4_K)] = vec_dot_q4_k_interleaved_x4;
+  t.vec_dot_tiled[static_cast<int>(T::kQ6_K)] = vec_dot_q6_k_tiled;
 }
 
 }  // namespace pocketlm::kernels::avx2

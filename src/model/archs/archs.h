@@ -6,5 +6,6 @@
 namespace pocketlm::archs {
 
 extern const ArchDesc kLlama;
+extern const ArchDesc kGemma3;
 
 }  // namespace pocketlm::archs

@@ -5,6 +5,7 @@ namespace pocketlm {
 const ArchDesc* find_arch(std::string_view name) {
   static const ArchDesc* const kAll[] = {
       &archs::kLlama,
+      &archs::kGemma3,
   };
   for (const ArchDesc* a : kAll) {
     if (a->name == name) return a;
