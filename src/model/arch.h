@@ -50,8 +50,13 @@ struct ArchDesc {
   bool scale_q = false;
   // Sliding-window attention: when non-zero, layer il attends only to the last
   // `attention.sliding_window` positions unless il % swa_period == swa_period - 1 (Gemma 3:
-  // 5 local layers, then a global one). The window size is required metadata then.
+  // 5 local layers, then a global one); 1 means every layer (Mistral, Phi-3). The window size is
+  // required metadata then, unless swa_optional.
   int swa_period = 0;
+  // The window key may be absent or 0, meaning no sliding window: Mistral checkpoints are
+  // written as `llama` with the key added, Phi-3 files always carry it (0 when the model has
+  // none).
+  bool swa_optional = false;
   // RoPE base of the sliding-window layers, when it differs from the model's (Gemma 3 trains its
   // local layers with 10000 and its global ones with rope.freq_base); 0 means the same.
   // `rope.freq_base_swa` in the metadata overrides it.

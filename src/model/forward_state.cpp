@@ -6,15 +6,15 @@
 namespace pocketlm {
 namespace {
 
-Result<kernels::RopeCache> rope_cache(const Hparams& hp, const ModelWeights& w, float freq_base,
-                                      float freq_scale) {
+Result<kernels::RopeCache> rope_cache(const Hparams& hp, const ModelWeights& w, int64_t n_ctx,
+                                      float freq_base, float freq_scale) {
   kernels::RopeConfig rc;
   rc.n_rot = static_cast<int>(hp.n_rot);
   rc.freq_base = freq_base;
   rc.freq_scale = freq_scale;
-  rc.freq_factors = w.rope_freqs;
+  rc.freq_factors = w.rope_factors(hp, n_ctx);
   rc.ext_factor = hp.yarn_ext_factor;
-  rc.attn_factor = hp.yarn_attn_factor;
+  rc.attn_factor = hp.yarn_attn_factor * hp.rope_attn_factor;
   rc.beta_fast = hp.yarn_beta_fast;
   rc.beta_slow = hp.yarn_beta_slow;
   rc.n_ctx_orig = static_cast<int>(hp.rope_n_ctx_orig);
@@ -29,9 +29,9 @@ std::vector<int64_t> kv_layer_cells(const Hparams& hp, const ForwardOptions& opt
   // A batch of n tokens at pos0 attends back to pos0 - n_swa + 1 while writing up to
   // pos0 + n - 1, so the ring must span n_swa + n - 1 positions.
   const int64_t ring = (hp.n_swa + n_batch - 1 + 31) / 32 * 32;
-  std::vector<int64_t> cells(static_cast<size_t>(hp.n_layer), n_ctx);
+  std::vector<int64_t> cells(static_cast<size_t>(hp.n_layer_exec()), n_ctx);
   if (!options.swa_full && ring < n_ctx) {
-    for (int64_t il = 0; il < hp.n_layer; ++il) {
+    for (int64_t il = 0; il < hp.n_layer_exec(); ++il) {
       if (hp.is_swa_layer(il)) cells[static_cast<size_t>(il)] = ring;
     }
   }
@@ -53,11 +53,12 @@ Result<ForwardState> ForwardState::create(const Model& model, const ForwardOptio
   st.kv = std::move(kv).value();
 
   Result<kernels::RopeCache> rope =
-      rope_cache(hp, model.weights(), hp.rope_freq_base, hp.rope_freq_scale);
+      rope_cache(hp, model.weights(), options.n_ctx, hp.rope_freq_base, hp.rope_freq_scale);
   if (!rope.ok()) return rope.status();
   st.rope = std::move(rope).value();
   if (hp.has_swa()) {
-    rope = rope_cache(hp, model.weights(), hp.rope_freq_base_swa, hp.rope_freq_scale_swa);
+    rope = rope_cache(hp, model.weights(), options.n_ctx, hp.rope_freq_base_swa,
+                      hp.rope_freq_scale_swa);
     if (!rope.ok()) return rope.status();
     st.rope_swa = std::move(rope).value();
   }

@@ -15,7 +15,9 @@ namespace pocketlm {
 
 // Receives named intermediates ("attn_norm", "q", "k", "v", "attn_out", "ffn_out", "l_out",
 // "result_norm", "logits", ...) as the forward pass produces them, for layer-by-layer comparison
-// with a reference. `layer` is -1 outside the blocks. Data is n_tokens rows of `width` floats.
+// with a reference. `layer` is -1 outside the blocks, else the stored block whose weights ran
+// (with block sharing a block reports once per run, in order). Data is n_tokens rows of `width`
+// floats.
 class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
@@ -34,8 +36,8 @@ struct ForwardOptions {
   bool swa_full = false;
 };
 
-// Cells per layer of the KV cache forward() needs: n_ctx, or for sliding-window layers (without
-// swa_full) a ring of the window plus one batch, rounded up to 32.
+// Cells per executed layer (Hparams::n_layer_exec) of the KV cache forward() needs: n_ctx, or for
+// sliding-window layers (without swa_full) a ring of the window plus one batch, rounded up to 32.
 std::vector<int64_t> kv_layer_cells(const Hparams& hp, const ForwardOptions& options);
 
 struct ForwardState {

@@ -42,6 +42,14 @@ class KeyReader {
     out = *v;
     return Status();
   }
+  // Optional count where 0 means "none": `out` is 0 when the key is absent.
+  Status opt_count(std::string_view k, int64_t max, int64_t& out) const {
+    out = 0;
+    Result<int64_t> v = f_.get_i64(key(k));
+    if (!v.ok()) return v.status().code() == StatusCode::kNotFound ? Status() : v.status();
+    if (*v == 0) return Status();
+    return check_int(k, *v, max, out);
+  }
   Result<std::string> opt_string(std::string_view k) const {
     Result<std::string> v = f_.get_string(key(k));
     if (!v.ok() && v.status().code() == StatusCode::kNotFound) return std::string();
@@ -83,6 +91,12 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
   const KeyReader r(file, arch.name);
   PLM_RETURN_IF_ERROR(r.need_int("embedding_length", kMaxDim, h.n_embd));
   PLM_RETURN_IF_ERROR(r.need_int("block_count", kMaxLayers, h.n_layer));
+  PLM_RETURN_IF_ERROR(r.opt_int("block_repeat_count", kMaxLayers, h.block_repeat));
+  if (h.n_layer_exec() > kMaxLayers) {
+    return malformed(strfmt(
+        "%lld blocks repeated %lld times exceed %lld layers", static_cast<long long>(h.n_layer),
+        static_cast<long long>(h.block_repeat), static_cast<long long>(kMaxLayers)));
+  }
   PLM_RETURN_IF_ERROR(r.need_int("feed_forward_length", kMaxDim, h.n_ff));
   PLM_RETURN_IF_ERROR(r.need_int("attention.head_count", kMaxDim, h.n_head));
   h.n_head_kv = h.n_head;
@@ -113,7 +127,11 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
 
   if (arch.swa_period > 0) {
     h.swa_period = arch.swa_period;
-    PLM_RETURN_IF_ERROR(r.need_int("attention.sliding_window", kMaxCtx, h.n_swa));
+    if (arch.swa_optional) {
+      PLM_RETURN_IF_ERROR(r.opt_count("attention.sliding_window", kMaxCtx, h.n_swa));
+    } else {
+      PLM_RETURN_IF_ERROR(r.need_int("attention.sliding_window", kMaxCtx, h.n_swa));
+    }
     h.rope_freq_base_swa =
         arch.rope_freq_base_swa > 0.0f ? arch.rope_freq_base_swa : h.rope_freq_base;
     PLM_RETURN_IF_ERROR(r.opt_float("rope.freq_base_swa", h.rope_freq_base_swa));
@@ -144,6 +162,8 @@ Result<Hparams> Hparams::from_gguf(const GgufFile& file, const ArchDesc& arch) {
   if (h.rope_scaling == RopeScaling::kLinear || h.rope_scaling == RopeScaling::kYarn) {
     h.rope_freq_scale = 1.0f / factor;
   }
+  PLM_RETURN_IF_ERROR(r.opt_float("rope.scaling.attn_factor", h.rope_attn_factor));
+  if (!(h.rope_attn_factor > 0.0f)) return malformed("rope.scaling.attn_factor must be positive");
   h.rope_n_ctx_orig = h.n_ctx_train;
   PLM_RETURN_IF_ERROR(
       r.opt_int("rope.scaling.original_context_length", kMaxCtx, h.rope_n_ctx_orig));

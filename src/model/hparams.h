@@ -21,7 +21,11 @@ struct Hparams {
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;
   int64_t n_embd = 0;
-  int64_t n_layer = 0;
+  int64_t n_layer = 0;  // blocks stored in the file (block_count)
+  // Immediate block-wise weight sharing (MobileLLM): each stored block runs this many times in
+  // a row, every run with its own KV cache layer. Layer indices of the forward pass, the KV
+  // cache and is_swa_layer() count executed layers, 0 .. n_layer_exec() - 1.
+  int64_t block_repeat = 1;
   int64_t n_ff = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
@@ -46,6 +50,9 @@ struct Hparams {
   int64_t rope_n_ctx_orig = 0;
   float yarn_ext_factor = 0.0f;
   float yarn_attn_factor = 1.0f;
+  // Magnitude multiplier on RoPE's cos and sin (LongRoPE: sqrt(1 + ln(s) / ln(n_ctx_orig)) for a
+  // context extended s times), from rope.scaling.attn_factor.
+  float rope_attn_factor = 1.0f;
   float yarn_beta_fast = 32.0f;
   float yarn_beta_slow = 1.0f;
 
@@ -54,8 +61,11 @@ struct Hparams {
   static Result<Hparams> from_gguf(const GgufFile& file, const ArchDesc& arch);
 
   bool is_swa_layer(int64_t il) const {
-    return n_swa > 0 && swa_period > 0 && il % swa_period < swa_period - 1;
+    return n_swa > 0 && swa_period > 0 && (swa_period == 1 || il % swa_period < swa_period - 1);
   }
+  int64_t n_layer_exec() const { return n_layer * block_repeat; }
+  // The stored block whose weights executed layer il runs.
+  int64_t block_of(int64_t il) const { return il / block_repeat; }
   bool has_swa() const { return n_swa > 0 && swa_period > 0; }
 
   int64_t q_dim() const { return n_head * head_dim; }

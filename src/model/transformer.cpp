@@ -30,6 +30,11 @@ struct Pass {
     return kernels::matmul(kt, m.type, m.data, m.rows, m.cols, x, n, y, pool, st.ws);
   }
 
+  // Adds bias (width) to each of the n rows of y.
+  void add_rows(float* y, const float* bias, int64_t n, int64_t width) {
+    for (int64_t t = 0; t < n; ++t) kt.ops.add(y + t * width, y + t * width, bias, width);
+  }
+
   void norm_rows(float* y, const float* x, const float* w, int64_t n, int64_t width) {
     for (int64_t t = 0; t < n; ++t) {
       kt.ops.rms_norm(y + t * width, x + t * width, w, width, hp.norm_eps);
@@ -162,31 +167,32 @@ struct Pass {
     });
   }
 
-  // One transformer block over the chunk's n rows. The rows after the attention projection can
-  // be cut to the last n_out (the last layer, when only those rows' logits are wanted): llama.cpp
-  // computes only its output rows there, and a batch of another size may take another matrix
-  // kernel, with another order of float additions. Returns the rows kept in st.x.
+  // One transformer layer over the chunk's n rows: executed layer il (its KV cache layer, its
+  // sliding window) runs stored block hp.block_of(il), which also names it to the observer (a
+  // shared block reports once per run, so what it observes sums over both, as its weights do).
+  // The rows after the attention projection can be cut to the last n_out (the last layer, when
+  // only those rows' logits are wanted): llama.cpp computes only its output rows there, and a
+  // batch of another size may take another matrix kernel, with another order of float
+  // additions. Returns the rows kept in st.x.
   Status block(int64_t il, int64_t n, int64_t pos0, int64_t n_out, int64_t& kept) {
-    const LayerWeights& w = model.weights().layers[static_cast<size_t>(il)];
+    const int64_t blk = hp.block_of(il);
+    const LayerWeights& w = model.weights().layers[static_cast<size_t>(blk)];
     const BlockDesc& b = arch.block;
     const int64_t E = hp.n_embd;
 
     norm_rows(st.h.data(), st.x.data(), w.attn_norm, n, E);
-    observe("attn_norm", il, st.h.data(), n, E);
+    observe("attn_norm", blk, st.h.data(), n, E);
     PLM_RETURN_IF_ERROR(project(w.wq, st.h.data(), n, st.q.data()));
     PLM_RETURN_IF_ERROR(project(w.wk, st.h.data(), n, st.k.data()));
     PLM_RETURN_IF_ERROR(project(w.wv, st.h.data(), n, st.v.data()));
     if (w.bq) {
-      for (int64_t t = 0; t < n; ++t) {
-        kt.ops.add(st.q.data() + t * hp.q_dim(), st.q.data() + t * hp.q_dim(), w.bq, hp.q_dim());
-        kt.ops.add(st.k.data() + t * hp.kv_dim(), st.k.data() + t * hp.kv_dim(), w.bk,
-                   hp.kv_dim());
-        kt.ops.add(st.v.data() + t * hp.v_dim(), st.v.data() + t * hp.v_dim(), w.bv, hp.v_dim());
-      }
+      add_rows(st.q.data(), w.bq, n, hp.q_dim());
+      add_rows(st.k.data(), w.bk, n, hp.kv_dim());
+      add_rows(st.v.data(), w.bv, n, hp.v_dim());
     }
-    observe("q", il, st.q.data(), n, hp.q_dim());
-    observe("k", il, st.k.data(), n, hp.kv_dim());
-    observe("v", il, st.v.data(), n, hp.v_dim());
+    observe("q", blk, st.q.data(), n, hp.q_dim());
+    observe("k", blk, st.k.data(), n, hp.kv_dim());
+    observe("v", blk, st.v.data(), n, hp.v_dim());
     if (w.q_norm) {
       norm_rows(st.q.data(), st.q.data(), w.q_norm, n * hp.n_head, hp.head_dim);
       norm_rows(st.k.data(), st.k.data(), w.k_norm, n * hp.n_head_kv, hp.head_dim);
@@ -197,12 +203,13 @@ struct Pass {
       kt.ops.scale(st.q.data(), st.q.data(), hp.attn_scale, n * hp.q_dim());
       score_scale = 1.0f;
     }
-    observe("q_rope", il, st.q.data(), n, hp.q_dim());
-    observe("k_rope", il, st.k.data(), n, hp.kv_dim());
+    observe("q_rope", blk, st.q.data(), n, hp.q_dim());
+    observe("k_rope", blk, st.k.data(), n, hp.kv_dim());
     store_kv(il, n, pos0);
     attention(il, n, pos0, score_scale);
-    observe("attn_out", il, st.attn.data(), n, hp.n_head * hp.head_dim_v);
+    observe("attn_out", blk, st.attn.data(), n, hp.n_head * hp.head_dim_v);
     PLM_RETURN_IF_ERROR(project(w.wo, st.attn.data(), n, st.proj.data()));
+    if (w.bo) add_rows(st.proj.data(), w.bo, n, E);
     if (n_out < n) {
       // Keep the last n_out rows of the residual and of the projection, moved to the front.
       const size_t drop = static_cast<size_t>(n - n_out) * static_cast<size_t>(E);
@@ -214,15 +221,15 @@ struct Pass {
     kept = n;
     if (n == 0) return Status();
     if (w.post_attn_norm) {
-      observe("attn_wo", il, st.proj.data(), n, E);
+      observe("attn_wo", blk, st.proj.data(), n, E);
       norm_rows(st.proj.data(), st.proj.data(), w.post_attn_norm, n, E);
     }
-    observe("attn_proj", il, st.proj.data(), n, E);
+    observe("attn_proj", blk, st.proj.data(), n, E);
     kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
-    observe("ffn_inp", il, st.x.data(), n, E);
+    observe("ffn_inp", blk, st.x.data(), n, E);
 
     norm_rows(st.h.data(), st.x.data(), w.ffn_norm, n, E);
-    observe("ffn_norm", il, st.h.data(), n, E);
+    observe("ffn_norm", blk, st.h.data(), n, E);
     PLM_RETURN_IF_ERROR(project(w.ffn_up, st.h.data(), n, st.up.data()));
     const int64_t F = hp.n_ff;
     if (b.gated_ffn) {
@@ -237,15 +244,15 @@ struct Pass {
     } else {
       kt.ops.gelu_tanh_fp16(st.gate.data(), st.up.data(), n * F);
     }
-    observe("ffn_act", il, st.gate.data(), n, F);
+    observe("ffn_act", blk, st.gate.data(), n, F);
     PLM_RETURN_IF_ERROR(project(w.ffn_down, st.gate.data(), n, st.proj.data()));
     if (w.post_ffn_norm) {
-      observe("ffn_down", il, st.proj.data(), n, E);
+      observe("ffn_down", blk, st.proj.data(), n, E);
       norm_rows(st.proj.data(), st.proj.data(), w.post_ffn_norm, n, E);
     }
-    observe("ffn_out", il, st.proj.data(), n, E);
+    observe("ffn_out", blk, st.proj.data(), n, E);
     kt.ops.add(st.x.data(), st.x.data(), st.proj.data(), n * E);
-    observe("l_out", il, st.x.data(), n, E);
+    observe("l_out", blk, st.x.data(), n, E);
     return Status();
   }
 
@@ -298,8 +305,9 @@ Status forward(const Model& model, ForwardState& st, const KernelTable& kt, Thre
                                                                        : 0;
     st.kv.ring_begin_write(pos0 + done, m);
     int64_t kept = m;
-    for (int64_t il = 0; il < hp.n_layer; ++il) {
-      const int64_t rows_out = il == hp.n_layer - 1 ? n_out : m;
+    const int64_t n_layer = hp.n_layer_exec();
+    for (int64_t il = 0; il < n_layer; ++il) {
+      const int64_t rows_out = il == n_layer - 1 ? n_out : m;
       PLM_RETURN_IF_ERROR(p.block(il, m, pos0 + done, rows_out, kept));
     }
     st.kv.ring_commit_write(pos0 + done, m);

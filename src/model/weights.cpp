@@ -95,24 +95,50 @@ Result<ModelWeights> ModelWeights::load(const GgufFile& file, const ArchDesc& ar
     w.output = w.token_embd;
     w.tied_output = true;
   }
+  const int64_t n_pairs = hp.n_rot / 2;
   if (file.find_tensor("rope_freqs.weight")) {
     const float* f = nullptr;
-    PLM_RETURN_IF_ERROR(ld.vector("rope_freqs.weight", hp.n_rot / 2, true, 0.0f, f));
-    w.rope_freqs.assign(f, f + hp.n_rot / 2);
+    PLM_RETURN_IF_ERROR(ld.vector("rope_freqs.weight", n_pairs, true, 0.0f, f));
+    w.rope_freqs.assign(f, f + n_pairs);
+  }
+  if (file.find_tensor("rope_factors_long.weight") ||
+      file.find_tensor("rope_factors_short.weight")) {
+    const float* lf = nullptr;
+    const float* sf = nullptr;
+    PLM_RETURN_IF_ERROR(ld.vector("rope_factors_long.weight", n_pairs, true, 0.0f, lf));
+    PLM_RETURN_IF_ERROR(ld.vector("rope_factors_short.weight", n_pairs, true, 0.0f, sf));
+    w.rope_factors_long.assign(lf, lf + n_pairs);
+    w.rope_factors_short.assign(sf, sf + n_pairs);
   }
 
   w.layers.resize(static_cast<size_t>(hp.n_layer));
   for (int64_t i = 0; i < hp.n_layer; ++i) {
     LayerWeights& l = w.layers[static_cast<size_t>(i)];
     PLM_RETURN_IF_ERROR(ld.vector(blk(i, "attn_norm"), hp.n_embd, true, norm_add, l.attn_norm));
-    PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_q"), hp.q_dim(), hp.n_embd, true, l.wq));
-    PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_k"), hp.kv_dim(), hp.n_embd, true, l.wk));
-    PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_v"), hp.v_dim(), hp.n_embd, true, l.wv));
+    if (b.fused_qkv) {
+      Matrix qkv;
+      const int64_t rows = hp.q_dim() + hp.kv_dim() + hp.v_dim();
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_qkv"), rows, hp.n_embd, true, qkv));
+      l.wq = qkv.row_range(0, hp.q_dim());
+      l.wk = qkv.row_range(hp.q_dim(), hp.kv_dim());
+      l.wv = qkv.row_range(hp.q_dim() + hp.kv_dim(), hp.v_dim());
+    } else {
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_q"), hp.q_dim(), hp.n_embd, true, l.wq));
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_k"), hp.kv_dim(), hp.n_embd, true, l.wk));
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "attn_v"), hp.v_dim(), hp.n_embd, true, l.wv));
+    }
     PLM_RETURN_IF_ERROR(
         ld.matrix(blk(i, "attn_output"), hp.n_embd, hp.n_head * hp.head_dim_v, true, l.wo));
+    // Biases are required where the architecture always has them; a llama-style file may carry
+    // them too (attention_bias), all three or none.
     PLM_RETURN_IF_ERROR(ld.vector(blk_bias(i, "attn_q"), hp.q_dim(), b.qkv_bias, 0.0f, l.bq));
     PLM_RETURN_IF_ERROR(ld.vector(blk_bias(i, "attn_k"), hp.kv_dim(), b.qkv_bias, 0.0f, l.bk));
     PLM_RETURN_IF_ERROR(ld.vector(blk_bias(i, "attn_v"), hp.v_dim(), b.qkv_bias, 0.0f, l.bv));
+    if ((l.bq != nullptr) != (l.bk != nullptr) || (l.bq != nullptr) != (l.bv != nullptr)) {
+      return malformed(strfmt("block %lld has biases on some but not all of q, k and v",
+                              static_cast<long long>(i)));
+    }
+    PLM_RETURN_IF_ERROR(ld.vector(blk_bias(i, "attn_output"), hp.n_embd, false, 0.0f, l.bo));
     PLM_RETURN_IF_ERROR(
         ld.vector(blk(i, "attn_q_norm"), hp.head_dim, b.qk_norm, norm_add, l.q_norm));
     PLM_RETURN_IF_ERROR(
@@ -120,8 +146,16 @@ Result<ModelWeights> ModelWeights::load(const GgufFile& file, const ArchDesc& ar
     PLM_RETURN_IF_ERROR(ld.vector(blk(i, "post_attention_norm"), hp.n_embd, b.post_attn_norm,
                                   norm_add, l.post_attn_norm));
     PLM_RETURN_IF_ERROR(ld.vector(blk(i, "ffn_norm"), hp.n_embd, true, norm_add, l.ffn_norm));
-    PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "ffn_gate"), hp.n_ff, hp.n_embd, b.gated_ffn, l.ffn_gate));
-    PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "ffn_up"), hp.n_ff, hp.n_embd, true, l.ffn_up));
+    if (b.fused_gate_up) {
+      Matrix gate_up;
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "ffn_up"), 2 * hp.n_ff, hp.n_embd, true, gate_up));
+      l.ffn_gate = gate_up.row_range(0, hp.n_ff);
+      l.ffn_up = gate_up.row_range(hp.n_ff, hp.n_ff);
+    } else {
+      PLM_RETURN_IF_ERROR(
+          ld.matrix(blk(i, "ffn_gate"), hp.n_ff, hp.n_embd, b.gated_ffn, l.ffn_gate));
+      PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "ffn_up"), hp.n_ff, hp.n_embd, true, l.ffn_up));
+    }
     PLM_RETURN_IF_ERROR(ld.matrix(blk(i, "ffn_down"), hp.n_embd, hp.n_ff, true, l.ffn_down));
     PLM_RETURN_IF_ERROR(ld.vector(blk(i, "post_ffw_norm"), hp.n_embd, b.post_ffn_norm, norm_add,
                                   l.post_ffn_norm));

@@ -32,10 +32,13 @@ if(TARGET pocketlm_cli AND Python3_Interpreter_FOUND)
   endforeach()
 endif()
 
-# pocketlm's own greedy continuation against transformers' (convert_test.py --check engine):
-# add a family here once the engine runs its architecture (llama3 runs already: the `llama`
-# architecture with llama3 RoPE scaling and tied embeddings).
-set(convert_engine_families llama3)
+# pocketlm's own greedy continuation through `pocketlm run` against transformers'
+# (convert_test.py --check engine), for every family the engine runs: llama3 (`llama`, llama3
+# RoPE scaling, tied embeddings), mistral (`llama` with a sliding window in every layer), qwen2
+# (QKV biases), qwen3 (QK-norm), phi3 and phi3-longrope (fused QKV and gate/up, LongRoPE) and
+# mobilellm (`llama` with each block run twice). engine_family_test.cpp (in convert_tests)
+# compares the logits and tokenization as well.
+set(convert_engine_families llama3 mistral qwen2 qwen3 phi3 phi3-longrope mobilellm)
 if(TARGET pocketlm_cli AND Python3_Interpreter_FOUND)
   foreach(family IN LISTS convert_engine_families)
     add_test(NAME convert.engine.${family}

@@ -7,5 +7,8 @@ namespace pocketlm::archs {
 
 extern const ArchDesc kLlama;
 extern const ArchDesc kGemma3;
+extern const ArchDesc kPhi3;
+extern const ArchDesc kQwen2;
+extern const ArchDesc kQwen3;
 
 }  // namespace pocketlm::archs

@@ -6,6 +6,9 @@ const ArchDesc* find_arch(std::string_view name) {
   static const ArchDesc* const kAll[] = {
       &archs::kLlama,
       &archs::kGemma3,
+      &archs::kPhi3,
+      &archs::kQwen2,
+      &archs::kQwen3,
   };
   for (const ArchDesc* a : kAll) {
     if (a->name == name) return a;
