@@ -262,7 +262,10 @@ TEST(Safetensors, TruncatedFileIsMalformed) {
   TempDir dir;
   std::vector<uint8_t> img = image(
       R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", f32_bytes({1, 2, 3, 4}));
-  img.resize(img.size() - 5);
+  // Cut the last 5 bytes (erase, not resize: GCC 12 under ASan cannot see that resize here only
+  // shrinks and warns about a huge fill).
+  ASSERT_GT(img.size(), 5u);
+  img.erase(img.end() - 5, img.end());
   dir.write("model.safetensors", img);
   Result<SafetensorsCheckpoint> ck = SafetensorsCheckpoint::open_dir(dir.path().string());
   ASSERT_FALSE(ck.ok());
