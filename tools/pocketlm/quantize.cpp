@@ -129,11 +129,12 @@ int run_quantize(const std::vector<std::string>& raw_args) {
   }
   o.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (a.has("--threads")) {
+    // One named copy: ParsedArgs::get returns by value, and `end` points into the string.
+    const std::string threads = a.get("--threads");
     char* end = nullptr;
-    const long n = std::strtol(a.get("--threads").c_str(), &end, 10);
-    if (end == a.get("--threads").c_str() || *end != '\0' || n < 1 || n > 1024) {
-      return report_error(kVerb, "invalid value '" + a.get("--threads") + "' for --threads",
-                          kExitUsage);
+    const long n = std::strtol(threads.c_str(), &end, 10);
+    if (end == threads.c_str() || *end != '\0' || n < 1 || n > 1024) {
+      return report_error(kVerb, "invalid value '" + threads + "' for --threads", kExitUsage);
     }
     o.n_threads = static_cast<int>(n);
   }
