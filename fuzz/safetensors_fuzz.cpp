@@ -3,7 +3,7 @@
 // one are parsed as JSON and as a config.json. Crashes, sanitizer reports, leaks and
 // out-of-memory are findings.
 //
-// Seeds (fuzz/corpus/safetensors/): two small valid images (F32/F16 tensors; a BF16 scalar, an
+// Seeds (tests/data/fuzz/safetensors/): two small valid images (F32/F16 tensors; a BF16 scalar, an
 // empty tensor and __metadata__) and a config.json.
 #include <cstddef>
 #include <cstdint>

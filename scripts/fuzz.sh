@@ -22,7 +22,7 @@ ninja -C "$build" -j"${JOBS:-$(nproc)}" gguf_reader_fuzz tokenizer_fuzz spm_toke
 mkdir -p "$build/corpus-gguf" "$build/corpus-tokenizer" "$build/corpus-spm-tokenizer" \
   "$build/findings"
 "$build/fuzz/gguf_reader_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-  -print_final_stats=1 -artifact_prefix="$build/findings/" "$build/corpus-gguf" fuzz/corpus/gguf
+  -print_final_stats=1 -artifact_prefix="$build/findings/" "$build/corpus-gguf" tests/data/fuzz/gguf
 
 targets=()
 [[ -f $bpe_vocab ]] && targets+=(bpe) ||
@@ -70,9 +70,9 @@ for t in "${targets[@]}"; do
 done
 
 # The safetensors reader and the JSON / config.json parsing behind `pocketlm convert`, for
-# SAFETENSORS_SECONDS (default 10), from the committed seeds in fuzz/corpus/safetensors.
+# SAFETENSORS_SECONDS (default 10), from the committed seeds in tests/data/fuzz/safetensors.
 ninja -C "$build" -j"${JOBS:-$(nproc)}" safetensors_fuzz
 mkdir -p "$build/corpus-safetensors"
 "$build/fuzz/safetensors_fuzz" -max_total_time="${SAFETENSORS_SECONDS:-10}" -rss_limit_mb=2048 \
   -timeout=10 -print_final_stats=1 -artifact_prefix="$build/findings/" \
-  "$build/corpus-safetensors" fuzz/corpus/safetensors
+  "$build/corpus-safetensors" tests/data/fuzz/safetensors

@@ -5,7 +5,7 @@ type, string and nested arrays, several tensor types, custom alignment, GGUF v2,
 file. The fuzzer mutates from these, so it starts out inside every branch of the parser.
 
     pip install gguf numpy
-    python3 scripts/make_fuzz_corpus.py            # rewrites fuzz/corpus/gguf/*.gguf
+    python3 scripts/make_fuzz_corpus.py            # rewrites tests/data/fuzz/gguf/*.gguf
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ CASES = {
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--out", default=os.path.join(here, "..", "fuzz", "corpus", "gguf"))
+    ap.add_argument("--out", default=os.path.join(here, "..", "tests", "data", "fuzz", "gguf"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     made = {}

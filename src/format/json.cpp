@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/utf8.h"
+
 namespace pocketlm {
 
 // Recursive descent over the text. Every read checks the position against the end first; errors
@@ -188,24 +190,6 @@ class JsonParser {
     return Status();
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   // Length of the valid UTF-8 sequence starting at i_ (1..4), or 0 when it is not valid
   // (overlong forms, surrogates and code points above U+10FFFF are invalid).
   size_t utf8_sequence_length() const {
@@ -294,7 +278,7 @@ class JsonParser {
             if (lo < 0xDC00 || lo > 0xDFFF) return error("unpaired high surrogate in a \\u escape");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
-          append_utf8(out, cp);
+          utf8_append(out, cp);
           break;
         }
         default:

@@ -12,6 +12,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "core/utf8.h"
+
 namespace pocketlm {
 
 namespace {
@@ -88,24 +90,6 @@ std::string normalize(std::string_view src) {
   return out;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Parses the Jinja string literal that starts at src[pos] (a ' or " quote) and returns its value:
 // Jinja decodes literals with Python's escape rules (\n, \t, \\, \', \xHH, \uXXXX, ...).
 std::optional<std::string> parse_literal(std::string_view src, size_t pos) {
@@ -174,7 +158,7 @@ std::optional<std::string> parse_literal(std::string_view src, size_t pos) {
       case 'U': {
         std::optional<uint32_t> cp = hex(e == 'x' ? 2 : e == 'u' ? 4 : 8);
         if (!cp || *cp > 0x10FFFF) return std::nullopt;
-        append_utf8(out, *cp);
+        utf8_append(out, *cp);
         break;
       }
       default:
@@ -184,7 +168,7 @@ std::optional<std::string> parse_literal(std::string_view src, size_t pos) {
                ++k) {
             v = v * 8 + static_cast<uint32_t>(src[++i] - '0');
           }
-          append_utf8(out, v);
+          utf8_append(out, v);
         } else {
           out += '\\';  // Python keeps unknown escapes as written.
           out += e;

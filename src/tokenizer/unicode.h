@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"  // utf8_append
+
 namespace pocketlm {
 
 inline constexpr uint32_t kReplacementChar = 0xFFFD;
@@ -77,9 +79,6 @@ inline size_t utf8_sequence_length(uint8_t lead) {
 
 // Decodes one code point at `pos` and advances it (see the header comment for the leniency).
 uint32_t utf8_decode(std::string_view text, size_t& pos);
-
-// Appends the UTF-8 encoding of `cp` (must be <= 0x10FFFF; larger values append U+FFFD).
-void utf8_append(std::string& out, uint32_t cp);
 
 // Length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence: the tail
 // that is cut is the start of a multi-byte sequence still waiting for continuation bytes.

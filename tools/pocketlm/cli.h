@@ -18,9 +18,11 @@
 // line on stderr, "pocketlm <verb>: <what went wrong>", so scripts can show it as it is.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "core/status.h"
 
 namespace pocketlm::cli {
@@ -51,5 +53,10 @@ struct VerbRegistrar {
 int report_error(const char* verb, const std::string& message, int exit_code);
 // Same, with the exit code chosen from the status: input errors 2, everything else 1.
 int report_status(const char* verb, const Status& status);
+
+// Reads the integer option `name` into *out when it is given. A value that is not a whole
+// decimal number in [lo, hi] is reported ("invalid value 'V' for NAME", exit 2) and gives false.
+bool read_int_option(const char* verb, const ParsedArgs& a, const char* name, int64_t lo,
+                     int64_t hi, int64_t* out);
 
 }  // namespace pocketlm::cli

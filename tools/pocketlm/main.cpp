@@ -2,6 +2,7 @@
 // and registers itself (see cli.h).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -49,6 +50,20 @@ int report_error(const char* verb, const std::string& message, int exit_code) {
     std::fprintf(stderr, "pocketlm: %s\n", line.c_str());
   }
   return exit_code;
+}
+
+bool read_int_option(const char* verb, const ParsedArgs& a, const char* name, int64_t lo,
+                     int64_t hi, int64_t* out) {
+  if (!a.has(name)) return true;
+  const std::string v = a.get(name);
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 10);
+  if (end == v.c_str() || *end != '\0' || n < lo || n > hi) {
+    report_error(verb, "invalid value '" + v + "' for " + name, kExitUsage);
+    return false;
+  }
+  *out = n;
+  return true;
 }
 
 int report_status(const char* verb, const Status& status) {

@@ -37,19 +37,6 @@ constexpr const char* kHelp =
     "JSON object instead.\n"
     "Exit status 2: bad arguments, an unreadable model or text, or a text shorter than 2*CTX.";
 
-bool parse_int(const ParsedArgs& a, const char* name, int64_t lo, int64_t hi, int64_t* out) {
-  if (!a.has(name)) return true;
-  const std::string v = a.get(name);
-  char* end = nullptr;
-  const long long n = std::strtoll(v.c_str(), &end, 10);
-  if (end == v.c_str() || *end != '\0' || n < lo || n > hi) {
-    report_error(kVerb, "invalid value '" + v + "' for " + name, kExitUsage);
-    return false;
-  }
-  *out = n;
-  return true;
-}
-
 void write_percentiles(JsonWriter& j, const Percentiles& p) {
   j.begin_object();
   const std::pair<const char*, double> items[] = {
@@ -176,9 +163,9 @@ int run_perplexity_verb(const std::vector<std::string>& args) {
   int64_t n_ctx = 512;
   int64_t max_chunks = -1;
   int64_t threads = std::max(1u, std::thread::hardware_concurrency());
-  if (!parse_int(a, "--ctx-size", 4, 1 << 20, &n_ctx) ||
-      !parse_int(a, "--chunks", 1, int64_t{1} << 40, &max_chunks) ||
-      !parse_int(a, "--threads", 1, 1024, &threads)) {
+  if (!read_int_option(kVerb, a, "--ctx-size", 4, 1 << 20, &n_ctx) ||
+      !read_int_option(kVerb, a, "--chunks", 1, int64_t{1} << 40, &max_chunks) ||
+      !read_int_option(kVerb, a, "--threads", 1, 1024, &threads)) {
     return kExitUsage;
   }
 

@@ -127,17 +127,9 @@ int run_quantize(const std::vector<std::string>& raw_args) {
       return report_error(kVerb, std::string(opt) + ": " + t.status().message(), kExitUsage);
     (std::string(opt) == "--output-type" ? o.plan.output_type : o.plan.embd_type) = *t;
   }
-  o.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (a.has("--threads")) {
-    // One named copy: ParsedArgs::get returns by value, and `end` points into the string.
-    const std::string threads = a.get("--threads");
-    char* end = nullptr;
-    const long n = std::strtol(threads.c_str(), &end, 10);
-    if (end == threads.c_str() || *end != '\0' || n < 1 || n > 1024) {
-      return report_error(kVerb, "invalid value '" + threads + "' for --threads", kExitUsage);
-    }
-    o.n_threads = static_cast<int>(n);
-  }
+  int64_t threads = std::max(1u, std::thread::hardware_concurrency());
+  if (!read_int_option(kVerb, a, "--threads", 1, 1024, &threads)) return kExitUsage;
+  o.n_threads = static_cast<int>(threads);
   Imatrix imatrix;
   if (a.has("--imatrix")) {
     Result<Imatrix> im = read_imatrix(a.get("--imatrix"));
