@@ -12,6 +12,7 @@
 // environment forces a table (for tests and benchmarks); an unknown or unrunnable value is ignored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -29,6 +30,14 @@ using VecDotFn = void (*)(int64_t n, float* s, const void* w, const void* a);
 using VecDotF32Fn = void (*)(int64_t n, float* s, const void* w, const float* a);
 // Quantize n float activations into an activation type (Q8_0, Q8_1, Q8_K, F16, BF16, F32).
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
+// A block of outputs at once: y[t * y_stride + r] = dot(weight row r, activation row t) for
+// r < n_rows, t < n_tok, k elements each; rows are w_row_bytes and a_row_bytes apart. Each output
+// is computed with exactly the float operations of the type's vec_dot, so results do not depend
+// on the tiling; what is shared is the loading and decoding of blocks, and independent
+// accumulators hide the latency that a single dot's one accumulator chain exposes.
+using VecDotTileFn = void (*)(int64_t k, const void* w, size_t w_row_bytes, int64_t n_rows,
+                              const void* a, size_t a_row_bytes, int64_t n_tok, float* y,
+                              int64_t y_stride);
 
 inline constexpr int64_t kInterleavedRows = 8;
 inline constexpr int64_t kTiledMinRows = 8;
@@ -39,6 +48,9 @@ struct DotKernels {
   // then a horizontal sum), which llama.cpp uses when a batch has two or more rows; vec_dot[F16]
   // has the order of its one-row kernel. n must be a multiple of 8.
   VecDotFn vec_dot_f16_tiled = nullptr;
+  // vec_dot_f16_tiled for many rows at once (VecDotTileFn), where a table has it; a table that
+  // replaces vec_dot_f16_tiled must replace or clear this too. Attention's score and value dots.
+  VecDotTileFn vec_dot_f16_tiled_tile = nullptr;
   // Per-output orders of llama.cpp's matrix kernels where they differ from vec_dot's, by weight
   // type; null where this table has none (matmul() then uses vec_dot). Their activations are
   // vec_dot's (the same quantizer), only the order of the float operations differs.
@@ -50,6 +62,9 @@ struct DotKernels {
   VecDotFn vec_dot_interleaved[kTensorTypeIdLimit] = {};
   VecDotFn vec_dot_interleaved_x4[kTensorTypeIdLimit] = {};
   VecDotFn vec_dot_tiled[kTensorTypeIdLimit] = {};
+  // vec_dot[type] for many outputs at once (VecDotTileFn), where a table has it. A table that
+  // replaces vec_dot[type] must replace or clear this entry too, since they must agree.
+  VecDotTileFn vec_dot_tile[kTensorTypeIdLimit] = {};
   VecDotF32Fn vec_dot_f32[kTensorTypeIdLimit] = {};   // by weight type id
   QuantizeRowFn quantize_act[kTensorTypeIdLimit] = {};  // by activation type id
 };

@@ -107,6 +107,12 @@ struct Pass {
     const bool tiled = n >= 2 && kv == TensorType::kF16 && kt.dot.vec_dot_f16_tiled;
     const kernels::VecDotFn dot = tiled && hp.head_dim % 8 == 0 ? kt.dot.vec_dot_f16_tiled : one_row;
     const kernels::VecDotFn dot_v = tiled ? kt.dot.vec_dot_f16_tiled : one_row;
+    // The same dots many rows at a time (scores: consecutive cells; values: consecutive columns).
+    const kernels::VecDotTileFn dot_tile =
+        tiled && dot == kt.dot.vec_dot_f16_tiled ? kt.dot.vec_dot_f16_tiled_tile : nullptr;
+    const kernels::VecDotTileFn dot_v_tile = tiled ? kt.dot.vec_dot_f16_tiled_tile : nullptr;
+    const size_t k_row_bytes = st.kv.k_row_bytes();
+    const int64_t cells = st.kv.cells(layer);
     const int64_t pad = tiled ? 8 : 32;
     const ToFloatFn v_to_float = kv_tr.to_float;
     const int64_t group = hp.n_head / hp.n_head_kv;
@@ -134,10 +140,21 @@ struct Pass {
         conv_q(st.q.data() + t * hp.q_dim() + head * hp.head_dim, qc, hp.head_dim);
         const size_t k_off = row_size(kv, kvh * hp.head_dim);
         for (int64_t j = start; j < first; ++j) scores[j - start] = kNegInf;
-        for (int64_t j = first; j <= pos; ++j) {
-          float s;
-          dot(hp.head_dim, &s, st.kv.k_row(layer, j) + k_off, qc);
-          scores[j - start] = s * score_scale;
+        if (dot_tile) {
+          // Runs of positions whose cells are consecutive (a ring wraps at most once).
+          for (int64_t j = first; j <= pos;) {
+            const int64_t run = std::min(pos + 1 - j, cells - st.kv.cell_of(layer, j));
+            float* sj = scores + (j - start);
+            dot_tile(hp.head_dim, st.kv.k_row(layer, j) + k_off, k_row_bytes, run, qc, 0, 1, sj, 0);
+            for (int64_t i = 0; i < run; ++i) sj[i] *= score_scale;
+            j += run;
+          }
+        } else {
+          for (int64_t j = first; j <= pos; ++j) {
+            float s;
+            dot(hp.head_dim, &s, st.kv.k_row(layer, j) + k_off, qc);
+            scores[j - start] = s * score_scale;
+          }
         }
         kt.ops.softmax(scores, len);
         float* out = st.attn.data() + t * attn_width + head * hp.head_dim_v;
@@ -152,8 +169,14 @@ struct Pass {
           std::memset(probs + static_cast<size_t>(len) * elem, 0,
                       static_cast<size_t>(n_pad - len) * elem);
           const size_t off = static_cast<size_t>(base) * elem;
-          for (int64_t d = 0; d < hp.head_dim_v; ++d) {
-            dot_v(n_pad, out + d, st.kv.v_col(layer, kvh * hp.head_dim_v + d) + off, probs);
+          if (dot_v_tile) {
+            const size_t col_bytes = static_cast<size_t>(st.kv.v_stride(layer)) * elem;
+            dot_v_tile(n_pad, st.kv.v_col(layer, kvh * hp.head_dim_v) + off, col_bytes,
+                       hp.head_dim_v, probs, 0, 1, out, 0);
+          } else {
+            for (int64_t d = 0; d < hp.head_dim_v; ++d) {
+              dot_v(n_pad, out + d, st.kv.v_col(layer, kvh * hp.head_dim_v + d) + off, probs);
+            }
           }
         } else {
           std::memset(out, 0, sizeof(float) * static_cast<size_t>(hp.head_dim_v));

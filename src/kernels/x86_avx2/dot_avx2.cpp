@@ -4,6 +4,7 @@
 // other (FMA latency is 4-5 cycles at 2 per cycle); leftovers below 8 go through scalar code.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/kernels.h"
@@ -93,6 +94,36 @@ void vec_dot_f16_tiled(int64_t n, float* s, const void* w, const void* a) {
   }
   *s = avx2_hsum(acc);
 }
+// vec_dot_f16_tiled for RM rows against one activation row: RM independent accumulator chains
+// instead of one (a single chain waits on every FMA's latency) and one conversion of the
+// activations for all rows; each output's operations are vec_dot_f16_tiled's.
+template <int RM>
+void f16_tiled_rows(int64_t n, const uint8_t* w, size_t w_row_bytes, const void* a, float* y) {
+  __m256 acc[RM];
+  for (int r = 0; r < RM; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i + 8 <= n; i += 8) {
+    const __m256 av = LoadF16::load8(a, i);
+    for (int r = 0; r < RM; ++r) {
+      acc[r] = _mm256_fmadd_ps(LoadF16::load8(w + r * w_row_bytes, i), av, acc[r]);
+    }
+  }
+  for (int r = 0; r < RM; ++r) y[r] = avx2_hsum(acc[r]);
+}
+
+void vec_dot_f16_tiled_tile(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows,
+                            const void* a, size_t a_row_bytes, int64_t n_tok, float* y,
+                            int64_t y_stride) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const void* at = static_cast<const uint8_t*>(a) + static_cast<size_t>(t) * a_row_bytes;
+    float* yt = y + t * y_stride;
+    int64_t r = 0;
+    const auto* wp = static_cast<const uint8_t*>(w);
+    for (; r + 8 <= n_rows; r += 8) f16_tiled_rows<8>(n, wp + r * w_row_bytes, w_row_bytes, at, yt + r);
+    for (; r + 4 <= n_rows; r += 4) f16_tiled_rows<4>(n, wp + r * w_row_bytes, w_row_bytes, at, yt + r);
+    for (; r < n_rows; ++r) f16_tiled_rows<1>(n, wp + r * w_row_bytes, w_row_bytes, at, yt + r);
+  }
+}
+
 void vec_dot_bf16(int64_t n, float* s, const void* w, const void* a) {
   *s = dot_float_types<LoadBF16, LoadBF16>(n, w, a);
 }
@@ -114,11 +145,13 @@ void fill_dot_avx2(DotKernels& t) {
   t.vec_dot[static_cast<int>(T::kF32)] = vec_dot_f32;
   t.vec_dot[static_cast<int>(T::kF16)] = vec_dot_f16;
   t.vec_dot_f16_tiled = vec_dot_f16_tiled;
+  t.vec_dot_f16_tiled_tile = vec_dot_f16_tiled_tile;
   t.vec_dot[static_cast<int>(T::kBF16)] = vec_dot_bf16;
   t.vec_dot_f32[static_cast<int>(T::kF32)] = vec_dot_f32_weights_f32;
   t.vec_dot_f32[static_cast<int>(T::kF16)] = vec_dot_f32_weights_f16;
   t.vec_dot_f32[static_cast<int>(T::kBF16)] = vec_dot_f32_weights_bf16;
   avx2::fill_dot_legacy(t);
+  avx2::fill_tile_legacy(t);
   avx2::fill_dot_k(t);
   avx2::fill_dot_k_f32(t);
   avx2::fill_quantize(t);

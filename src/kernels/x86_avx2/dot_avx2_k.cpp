@@ -54,6 +54,7 @@ void vec_dot_q2_k(int64_t n, float* s, const void* w, const void* a) {
   const __m256i m3 = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ2_K)>(&x[b]);
     const __m128i packed = avx2_load128(x[b].scales);  // scale in the low nibble, min in the high
     const __m128i scales8 = _mm_and_si128(packed, _mm_set1_epi8(0x0f));
     const __m256i mins16 =
@@ -85,6 +86,7 @@ void vec_dot_q3_k(int64_t n, float* s, const void* w, const void* a) {
   const __m256i m4 = _mm256_set1_epi8(4);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ3_K)>(&x[b]);
     int8_t sc[16];
     unpack_q3_k_scales(x[b].scales, sc);
     const __m128i scales8 = avx2_load128(sc);
@@ -155,6 +157,7 @@ void vec_dot_q4_k(int64_t n, float* s, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_m = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ4_K)>(&x[b]);
     const KScales ks = k_scales(x[b].scales, y[b]);
     acc_m = _mm_fmadd_ps(_mm_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
                          _mm_cvtepi32_ps(ks.mins), acc_m);
@@ -172,6 +175,7 @@ void vec_dot_q4_k_interleaved(int64_t n, float* s, const void* w, const void* a)
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float acc = 0.0f, acc_min = 0.0f;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ4_K)>(&x[b]);
     const KScales ks = k_scales(x[b].scales, y[b]);
     const int32_t dot = hsum_i32(q4_k_block(x[b], y[b], ks));
     const int32_t mins = hsum_i32_128(ks.mins);
@@ -190,6 +194,7 @@ void vec_dot_q5_k(int64_t n, float* s, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_m = _mm_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ5_K)>(&x[b]);
     const KScales ks = k_scales(x[b].scales, y[b]);
     acc_m = _mm_fmadd_ps(_mm_set1_ps(y[b].d * avx2_half_to_float(x[b].dmin)),
                          _mm_cvtepi32_ps(ks.mins), acc_m);
@@ -255,6 +260,7 @@ void vec_dot_q6_k(int64_t n, float* s, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8_K*>(a);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
+    avx2_prefetch_ahead<sizeof(BlockQ6_K)>(&x[b]);
     const Q6Block q = q6_k_block(x[b], y[b]);
     const __m256i sumi = _mm256_sub_epi32(q.sumi, _mm256_slli_epi32(q.bias, 5));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(avx2_half_to_float(x[b].d) * y[b].d),

@@ -10,76 +10,11 @@
 
 #include "kernels/kernels.h"
 #include "kernels/x86_avx2/dot_avx2_parts.h"
+#include "kernels/x86_avx2/legacy_blocks_avx2.h"
 #include "kernels/x86_avx2/simd_avx2.h"
-#include "quant/blocks.h"
 
 namespace pocketlm::kernels::avx2 {
 namespace {
-
-// Decoders: `quants` returns the block's 32 quants, as signed values (kSigned) or as unsigned
-// values that the dot may read as u8 (faster: no sign juggling). kHasMin types add m per element.
-struct Q4_0 {
-  using Block = BlockQ4_0;
-  using Act = BlockQ8_0;
-  static constexpr bool kSigned = true;
-  static constexpr bool kHasMin = false;
-  static __m256i quants(const Block& b) {
-    return _mm256_sub_epi8(avx2_nibbles_32(b.qs), _mm256_set1_epi8(8));
-  }
-};
-
-struct Q4_1 {
-  using Block = BlockQ4_1;
-  using Act = BlockQ8_1;
-  static constexpr bool kSigned = false;
-  static constexpr bool kHasMin = true;
-  static __m256i quants(const Block& b) { return avx2_nibbles_32(b.qs); }
-};
-
-// (q | h << 4) - 16 without arithmetic: where the 5th bit is clear the result is q - 16, which as
-// a byte is q | 0xf0; where it is set, it is q itself.
-struct Q5_0 {
-  using Block = BlockQ5_0;
-  using Act = BlockQ8_0;
-  static constexpr bool kSigned = true;
-  static constexpr bool kHasMin = false;
-  static __m256i quants(const Block& b) {
-    const __m256i high = avx2_bits_to_bytes(avx2_load_u32(b.qh));
-    return _mm256_or_si256(avx2_nibbles_32(b.qs),
-                           _mm256_andnot_si256(high, _mm256_set1_epi8(static_cast<char>(0xf0))));
-  }
-};
-
-struct Q5_1 {
-  using Block = BlockQ5_1;
-  using Act = BlockQ8_1;
-  static constexpr bool kSigned = false;
-  static constexpr bool kHasMin = true;
-  static __m256i quants(const Block& b) {
-    const __m256i high = avx2_bits_to_bytes(avx2_load_u32(b.qh));
-    return _mm256_or_si256(avx2_nibbles_32(b.qs), _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
-  }
-};
-
-struct Q8_0 {
-  using Block = BlockQ8_0;
-  using Act = BlockQ8_0;
-  static constexpr bool kSigned = true;
-  static constexpr bool kHasMin = false;
-  static __m256i quants(const Block& b) { return avx2_load(b.qs); }
-};
-
-// acc += d_w * d_a * dot(block); the min term m_w * s_a (s_a = d_a * sum(a)) goes to `mins`.
-template <typename Q>
-__m256 accumulate_block(const typename Q::Block& x, const typename Q::Act& y, __m256 acc,
-                        float& mins) {
-  const __m256i qx = Q::quants(x);
-  const __m256i qy = avx2_load(y.qs);
-  const __m256i dot = Q::kSigned ? avx2_dot_i8_i8(qx, qy) : avx2_dot_u8_i8(qx, qy);
-  if constexpr (Q::kHasMin) mins += avx2_half_to_float(x.m) * avx2_half_to_float(y.s);
-  const __m256 d = _mm256_set1_ps(avx2_half_to_float(x.d) * avx2_half_to_float(y.d));
-  return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc);
-}
 
 template <typename Q>
 void vec_dot(int64_t n, float* s, const void* w, const void* a) {
@@ -91,7 +26,10 @@ void vec_dot(int64_t n, float* s, const void* w, const void* a) {
   // would be a little faster but round differently).
   __m256 acc = _mm256_setzero_ps();
   float mins = 0.0f;
-  for (int64_t b = 0; b < nb; ++b) acc = accumulate_block<Q>(x[b], y[b], acc, mins);
+  for (int64_t b = 0; b < nb; ++b) {
+    avx2_prefetch_ahead<sizeof(typename Q::Block)>(&x[b]);
+    acc = accumulate_block<Q>(x[b], y[b], acc, mins);
+  }
   *s = avx2_hsum(acc) + mins;
 }
 

@@ -7,6 +7,7 @@
 namespace pocketlm::kernels::avx2 {
 
 void fill_dot_legacy(DotKernels& t);  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (dot_avx2_legacy.cpp)
+void fill_tile_legacy(DotKernels& t);  // their register tiles (tile_avx2_legacy.cpp)
 void fill_dot_k(DotKernels& t);       // Q2_K .. Q6_K (dot_avx2_k.cpp)
 void fill_dot_k_f32(DotKernels& t);   // K-quants against float activations (dot_avx2_k_f32.cpp)
 void fill_quantize(DotKernels& t);    // activation quantizers (dot_avx2_quantize.cpp)

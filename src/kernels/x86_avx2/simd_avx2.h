@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -16,6 +17,20 @@ namespace pocketlm::kernels {
 // which is the same instruction but which SIMDe (the AVX-512 test build) does not provide.
 static inline float avx2_half_to_float(uint16_t h) {
   return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+
+// Decode reads every weight row from memory once per token, row after row. The hardware
+// prefetchers ramp up too slowly for rows of a few hundred bytes, so the one-row dots ask for the
+// bytes this far past the block they read (which runs on into the next row, the next one read):
+// +20-30% decode speed on SmolLM2 on Zen 3 at 1 thread; 512 to 1536 measured about the same.
+inline constexpr int kAvx2PrefetchAhead = 1024;
+
+// Prefetches the cache lines kAvx2PrefetchAhead past a weight block of kBytes; a prefetch never
+// faults, so running past the end of the matrix is harmless.
+template <size_t kBytes>
+static inline void avx2_prefetch_ahead(const void* block) {
+  const char* p = static_cast<const char*>(block) + kAvx2PrefetchAhead;
+  for (size_t off = 0; off < kBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
 static inline float avx2_hsum(__m256 v) {

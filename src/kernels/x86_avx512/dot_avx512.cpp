@@ -395,6 +395,10 @@ void fill_dot_avx512(DotKernels& t) {
     t.vec_dot[static_cast<int>(T::kQ5_0)] = vec_dot_blocks<Q5_0>;
     t.vec_dot[static_cast<int>(T::kQ5_1)] = vec_dot_blocks<Q5_1>;
     t.vec_dot[static_cast<int>(T::kQ8_0)] = vec_dot_blocks<Q8_0>;
+    // The AVX2 tiles inherited from the table below take the AVX2 dots' order, not these.
+    for (T type : {T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0}) {
+      t.vec_dot_tile[static_cast<int>(type)] = nullptr;
+    }
   }
 }
 

@@ -1,0 +1,132 @@
+// AVX2 register tiles for the 32-element block types: up to kTileRows weight rows against up to
+// kTileTokens activation rows per pass over k.
+//
+// A one-row dot spends most of its time on work that a tile shares: decoding the weight block
+// (nibbles, high bits), converting fp16 scales, loading the activation block. Its single float
+// accumulator is also one long dependency chain of FMAs. A tile decodes each weight block once
+// for every token, loads each activation block once for every row, and keeps rows x tokens
+// independent accumulators in flight. Every output still takes vec_dot<Q>'s float operations in
+// vec_dot<Q>'s order (one accumulator per output, blocks in order, the min terms summed apart),
+// so a tiled product is bit-identical to the one-row dots and to llama.cpp's. (Offset types reach
+// the same int32 lanes another way: see kBiasShift in legacy_blocks_avx2.h.)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+#include "kernels/x86_avx2/dot_avx2_parts.h"
+#include "kernels/x86_avx2/legacy_blocks_avx2.h"
+#include "kernels/x86_avx2/simd_avx2.h"
+
+namespace pocketlm::kernels::avx2 {
+namespace {
+
+// 4 x 2 keeps 8 accumulators and the 4 decoded weight blocks in the 16 ymm registers.
+constexpr int kTileRows = 4;
+constexpr int kTileTokens = 2;
+
+template <typename Q, int RM, int RN>
+void tile(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a, size_t a_row_bytes,
+          float* y, int64_t y_stride) {
+  using Block = typename Q::Block;
+  using Act = typename Q::Act;
+  const Block* x[RM];
+  const Act* act[RN];
+  for (int i = 0; i < RM; ++i) x[i] = reinterpret_cast<const Block*>(w + i * w_row_bytes);
+  for (int j = 0; j < RN; ++j) act[j] = reinterpret_cast<const Act*>(a + j * a_row_bytes);
+
+  __m256 acc[RM][RN];
+  float mins[RM][RN];
+  for (int i = 0; i < RM; ++i) {
+    for (int j = 0; j < RN; ++j) {
+      acc[i][j] = _mm256_setzero_ps();
+      mins[i][j] = 0.0f;
+    }
+  }
+  const int64_t nb = k / 32;
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i qx[RM];
+    float dx[RM];
+    float mx[RM];
+    for (int i = 0; i < RM; ++i) {
+      if constexpr (Q::kBiasShift > 0) {
+        qx[i] = Q::codes(x[i][b]);
+      } else {
+        qx[i] = Q::quants(x[i][b]);
+      }
+      dx[i] = avx2_half_to_float(x[i][b].d);
+      if constexpr (Q::kHasMin) mx[i] = avx2_half_to_float(x[i][b].m);
+    }
+    for (int j = 0; j < RN; ++j) {
+      const __m256i qy = avx2_load(act[j][b].qs);
+      const float dy = avx2_half_to_float(act[j][b].d);
+      float sy = 0.0f;
+      if constexpr (Q::kHasMin) sy = avx2_half_to_float(act[j][b].s);
+      __m256i bias;  // 2^kBiasShift * the lane sums of the activations, for the offset codes
+      if constexpr (Q::kBiasShift > 0) {
+        bias = _mm256_slli_epi32(avx2_dot_u8_i8(_mm256_set1_epi8(1), qy), Q::kBiasShift);
+      }
+      for (int i = 0; i < RM; ++i) {
+        __m256i dot;
+        if constexpr (Q::kBiasShift > 0) {
+          dot = _mm256_sub_epi32(avx2_dot_u8_i8(qx[i], qy), bias);
+        } else {
+          dot = Q::kSigned ? avx2_dot_i8_i8(qx[i], qy) : avx2_dot_u8_i8(qx[i], qy);
+        }
+        if constexpr (Q::kHasMin) mins[i][j] += mx[i] * sy;
+        const __m256 d = _mm256_set1_ps(dx[i] * dy);
+        acc[i][j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc[i][j]);
+      }
+    }
+  }
+  for (int j = 0; j < RN; ++j) {
+    for (int i = 0; i < RM; ++i) y[j * y_stride + i] = avx2_hsum(acc[i][j]) + mins[i][j];
+  }
+}
+
+template <typename Q, int RN>
+void tile_rows(int64_t k, const uint8_t* w, size_t wb, int64_t rm, const uint8_t* a, size_t ab,
+               float* y, int64_t ys) {
+  switch (rm) {
+    case 4: return tile<Q, 4, RN>(k, w, wb, a, ab, y, ys);
+    case 3: return tile<Q, 3, RN>(k, w, wb, a, ab, y, ys);
+    case 2: return tile<Q, 2, RN>(k, w, wb, a, ab, y, ys);
+    default: return tile<Q, 1, RN>(k, w, wb, a, ab, y, ys);
+  }
+}
+
+// Rows four at a time on the outside, so four weight rows stay in L1 while the tokens pass.
+template <typename Q>
+void vec_dot_tile(int64_t k, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                  size_t a_row_bytes, int64_t n_tok, float* y, int64_t y_stride) {
+  const auto* wp = static_cast<const uint8_t*>(w);
+  const auto* ap = static_cast<const uint8_t*>(a);
+  for (int64_t r = 0; r < n_rows; r += kTileRows) {
+    const int64_t rm = std::min<int64_t>(kTileRows, n_rows - r);
+    const uint8_t* wr = wp + static_cast<size_t>(r) * w_row_bytes;
+    int64_t t = 0;
+    for (; t + kTileTokens <= n_tok; t += kTileTokens) {
+      tile_rows<Q, kTileTokens>(k, wr, w_row_bytes, rm, ap + static_cast<size_t>(t) * a_row_bytes,
+                                a_row_bytes, y + t * y_stride + r, y_stride);
+    }
+    for (; t < n_tok; ++t) {
+      tile_rows<Q, 1>(k, wr, w_row_bytes, rm, ap + static_cast<size_t>(t) * a_row_bytes,
+                      a_row_bytes, y + t * y_stride + r, y_stride);
+    }
+  }
+}
+
+}  // namespace
+
+void fill_tile_legacy(DotKernels& t) {
+  using T = TensorType;
+  t.vec_dot_tile[static_cast<int>(T::kQ4_0)] = vec_dot_tile<Q4_0>;
+  t.vec_dot_tile[static_cast<int>(T::kQ4_1)] = vec_dot_tile<Q4_1>;
+  t.vec_dot_tile[static_cast<int>(T::kQ5_0)] = vec_dot_tile<Q5_0>;
+  t.vec_dot_tile[static_cast<int>(T::kQ5_1)] = vec_dot_tile<Q5_1>;
+  t.vec_dot_tile[static_cast<int>(T::kQ8_0)] = vec_dot_tile<Q8_0>;
+}
+
+}  // namespace pocketlm::kernels::avx2
