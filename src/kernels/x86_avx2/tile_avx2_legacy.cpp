@@ -26,15 +26,67 @@ namespace {
 // 4 x 2 keeps 8 accumulators and the 4 decoded weight blocks in the 16 ymm registers.
 constexpr int kTileRows = 4;
 constexpr int kTileTokens = 2;
+// Rows up to this long are decoded once into a stack buffer (4 rows: 32 KiB of codes, 8 KiB of
+// scales) before the tokens pass over them, so the decoding is shared by every token of the
+// batch instead of by two; longer rows decode as they go.
+constexpr int64_t kMaxDecodedK = 8192;
 
-template <typename Q, int RM, int RN>
-void tile(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a, size_t a_row_bytes,
-          float* y, int64_t y_stride) {
-  using Block = typename Q::Block;
+// Decoding pays off for the types whose blocks take work to unpack; Q8_0's are plain bytes.
+template <typename Q>
+constexpr bool kPredecode = Q::kBiasShift > 0 || !Q::kSigned;
+
+// What the dot needs of a weight block: codes for offset types, else the quants.
+template <typename Q>
+__m256i block_quants(const typename Q::Block& b) {
+  if constexpr (Q::kBiasShift > 0) {
+    return Q::codes(b);
+  } else {
+    return Q::quants(b);
+  }
+}
+
+// Weight blocks of RM rows, decoded as the tile reads them.
+template <typename Q, int RM>
+struct DirectRows {
+  const typename Q::Block* x[RM];
+  void get(int i, int64_t b, __m256i& q, float& d, float& m) const {
+    q = block_quants<Q>(x[i][b]);
+    d = avx2_half_to_float(x[i][b].d);
+    if constexpr (Q::kHasMin) m = avx2_half_to_float(x[i][b].m);
+  }
+};
+
+// Weight blocks of RM rows decoded beforehand (decode_rows): block b of row i at b * RM + i.
+template <typename Q, int RM>
+struct DecodedRows {
+  const __m256i* q;
+  const float* d;
+  const float* m;
+  void get(int i, int64_t b, __m256i& qv, float& dv, float& mv) const {
+    qv = _mm256_load_si256(q + b * RM + i);
+    dv = d[b * RM + i];
+    if constexpr (Q::kHasMin) mv = m[b * RM + i];
+  }
+};
+
+template <typename Q, int RM>
+void decode_rows(int64_t nb, const uint8_t* w, size_t w_row_bytes, __m256i* q, float* d,
+                 float* m) {
+  for (int i = 0; i < RM; ++i) {
+    const auto* x = reinterpret_cast<const typename Q::Block*>(w + i * w_row_bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+      _mm256_store_si256(q + b * RM + i, block_quants<Q>(x[b]));
+      d[b * RM + i] = avx2_half_to_float(x[b].d);
+      if constexpr (Q::kHasMin) m[b * RM + i] = avx2_half_to_float(x[b].m);
+    }
+  }
+}
+
+template <typename Q, int RM, int RN, typename Rows>
+void tile(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes, float* y,
+          int64_t y_stride) {
   using Act = typename Q::Act;
-  const Block* x[RM];
   const Act* act[RN];
-  for (int i = 0; i < RM; ++i) x[i] = reinterpret_cast<const Block*>(w + i * w_row_bytes);
   for (int j = 0; j < RN; ++j) act[j] = reinterpret_cast<const Act*>(a + j * a_row_bytes);
 
   __m256 acc[RM][RN];
@@ -45,20 +97,11 @@ void tile(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a, siz
       mins[i][j] = 0.0f;
     }
   }
-  const int64_t nb = k / 32;
   for (int64_t b = 0; b < nb; ++b) {
     __m256i qx[RM];
     float dx[RM];
-    float mx[RM];
-    for (int i = 0; i < RM; ++i) {
-      if constexpr (Q::kBiasShift > 0) {
-        qx[i] = Q::codes(x[i][b]);
-      } else {
-        qx[i] = Q::quants(x[i][b]);
-      }
-      dx[i] = avx2_half_to_float(x[i][b].d);
-      if constexpr (Q::kHasMin) mx[i] = avx2_half_to_float(x[i][b].m);
-    }
+    float mx[RM] = {};
+    for (int i = 0; i < RM; ++i) rows.get(i, b, qx[i], dx[i], mx[i]);
     for (int j = 0; j < RN; ++j) {
       const __m256i qy = avx2_load(act[j][b].qs);
       const float dy = avx2_half_to_float(act[j][b].d);
@@ -86,34 +129,56 @@ void tile(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a, siz
   }
 }
 
-template <typename Q, int RN>
-void tile_rows(int64_t k, const uint8_t* w, size_t wb, int64_t rm, const uint8_t* a, size_t ab,
-               float* y, int64_t ys) {
-  switch (rm) {
-    case 4: return tile<Q, 4, RN>(k, w, wb, a, ab, y, ys);
-    case 3: return tile<Q, 3, RN>(k, w, wb, a, ab, y, ys);
-    case 2: return tile<Q, 2, RN>(k, w, wb, a, ab, y, ys);
-    default: return tile<Q, 1, RN>(k, w, wb, a, ab, y, ys);
+// RM rows against n_tok tokens, kTileTokens at a time, reading the weights from `rows`.
+template <typename Q, int RM, typename Rows>
+void rows_by_tokens(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes,
+                    int64_t n_tok, float* y, int64_t y_stride) {
+  int64_t t = 0;
+  for (; t + kTileTokens <= n_tok; t += kTileTokens) {
+    tile<Q, RM, kTileTokens>(nb, rows, a + static_cast<size_t>(t) * a_row_bytes, a_row_bytes,
+                             y + t * y_stride, y_stride);
+  }
+  for (; t < n_tok; ++t) {
+    tile<Q, RM, 1>(nb, rows, a + static_cast<size_t>(t) * a_row_bytes, a_row_bytes,
+                   y + t * y_stride, y_stride);
   }
 }
 
-// Rows four at a time on the outside, so four weight rows stay in L1 while the tokens pass.
+template <typename Q, int RM>
+void row_group(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a,
+               size_t a_row_bytes, int64_t n_tok, float* y, int64_t y_stride) {
+  const int64_t nb = k / 32;
+  if constexpr (kPredecode<Q>) {
+    if (k <= kMaxDecodedK && n_tok > kTileTokens) {
+      alignas(32) __m256i q[kMaxDecodedK / 32 * RM];
+      float d[kMaxDecodedK / 32 * RM];
+      float m[kMaxDecodedK / 32 * RM];
+      decode_rows<Q, RM>(nb, w, w_row_bytes, q, d, m);
+      rows_by_tokens<Q, RM>(nb, DecodedRows<Q, RM>{q, d, m}, a, a_row_bytes, n_tok, y, y_stride);
+      return;
+    }
+  }
+  DirectRows<Q, RM> rows;
+  for (int i = 0; i < RM; ++i) {
+    rows.x[i] = reinterpret_cast<const typename Q::Block*>(w + i * w_row_bytes);
+  }
+  rows_by_tokens<Q, RM>(nb, rows, a, a_row_bytes, n_tok, y, y_stride);
+}
+
+// Rows four at a time on the outside, so four weight rows are decoded (or stay in L1) while the
+// tokens pass.
 template <typename Q>
 void vec_dot_tile(int64_t k, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                   size_t a_row_bytes, int64_t n_tok, float* y, int64_t y_stride) {
   const auto* wp = static_cast<const uint8_t*>(w);
   const auto* ap = static_cast<const uint8_t*>(a);
   for (int64_t r = 0; r < n_rows; r += kTileRows) {
-    const int64_t rm = std::min<int64_t>(kTileRows, n_rows - r);
     const uint8_t* wr = wp + static_cast<size_t>(r) * w_row_bytes;
-    int64_t t = 0;
-    for (; t + kTileTokens <= n_tok; t += kTileTokens) {
-      tile_rows<Q, kTileTokens>(k, wr, w_row_bytes, rm, ap + static_cast<size_t>(t) * a_row_bytes,
-                                a_row_bytes, y + t * y_stride + r, y_stride);
-    }
-    for (; t < n_tok; ++t) {
-      tile_rows<Q, 1>(k, wr, w_row_bytes, rm, ap + static_cast<size_t>(t) * a_row_bytes,
-                      a_row_bytes, y + t * y_stride + r, y_stride);
+    switch (std::min<int64_t>(kTileRows, n_rows - r)) {
+      case 4: row_group<Q, 4>(k, wr, w_row_bytes, ap, a_row_bytes, n_tok, y + r, y_stride); break;
+      case 3: row_group<Q, 3>(k, wr, w_row_bytes, ap, a_row_bytes, n_tok, y + r, y_stride); break;
+      case 2: row_group<Q, 2>(k, wr, w_row_bytes, ap, a_row_bytes, n_tok, y + r, y_stride); break;
+      default: row_group<Q, 1>(k, wr, w_row_bytes, ap, a_row_bytes, n_tok, y + r, y_stride);
     }
   }
 }
