@@ -6,6 +6,8 @@ lengths, measured alternately (A B A B ...) so both see the same machine conditi
   scripts/bench_compare.py --quick               # SmolLM2 Q4_1 only, 2 pairs
   scripts/bench_compare.py --rows smollm2-q4_1,gemma3-q4_k_m --threads 2 --pairs 3
       [--json out.json] [--plot chart.svg] [--markdown table.md]
+  scripts/bench_compare.py --from-json a.json,b.json --plot chart.svg --markdown table.md
+      # re-render (and merge) saved runs without measuring
 
 Each measurement runs in a fresh subprocess, so peak RSS and load time are per side and per run:
  - A: `pocketlm bench -m MODEL -p 128,512 -n 128 -t T -r 1 -c N_CTX --format json --probe-mib 0`
@@ -307,6 +309,8 @@ def main() -> int:
     ap.add_argument("--json", help="write every measurement and the medians here")
     ap.add_argument("--plot", help="write the ratio chart (SVG) here")
     ap.add_argument("--markdown", help="also write the table here")
+    ap.add_argument("--from-json", help="comma-separated --json files of earlier runs: merge "
+                    "their rows and write the table, chart and json without measuring")
     ap.add_argument("--llama-worker", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--n-ctx", type=int, default=N_CTX, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -314,6 +318,18 @@ def main() -> int:
     threads = [int(t) for t in args.threads.split(",")]
     if args.llama_worker:
         return llama_worker(args.llama_worker, threads[0], args.n_ctx)
+
+    if args.from_json:
+        results, envs = [], []
+        for path in args.from_json.split(","):
+            with open(path) as f:
+                saved = json.load(f)
+            results += saved["results"]
+            envs.append(saved["environment"])
+        env = {"merged_from": envs, "load_average_start": envs[0]["load_average_start"]}
+        save(results, env, args)
+        print(markdown(results), end="")
+        return 0
 
     pocketlm = args.pocketlm
     if pocketlm is None:
@@ -384,7 +400,8 @@ def main() -> int:
 def save(results: list[dict], env: dict, args: argparse.Namespace) -> None:
     """Writes the requested files; called after every row, so an interrupted run keeps what it
     measured."""
-    env["load_average_end"] = load_average()
+    if "merged_from" not in env:
+        env["load_average_end"] = load_average()
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(markdown(results))
