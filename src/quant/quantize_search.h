@@ -13,7 +13,8 @@
 // they leave, not by rounding. For the 32-element types the reference rounding is also scored and
 // kept when it is better, so a search result is never worse than quants.h on that measure; in
 // particular values that already lie on a block's grid (a file dequantized from the same type)
-// come back exactly.
+// come back exactly. With importance weights every type also scores its unweighted fit under the
+// weights, so an exact on-grid fit, which the weighted search alone can miss, is kept there too.
 //
 // Importance: with an importance matrix each element's squared error is weighted by its column's
 // mean squared activation, so what gets minimised is (to first order) the error of the matrix

@@ -9,6 +9,8 @@
 //     every sub-block tries the integers next to its rounded scale with its codes re-rounded
 //     against the stored values. Small sub-block scales are where plain rounding loses most (an
 //     integer scale of 3 is off by up to 17%), and where this gains most.
+// With importance weights the unweighted fit competes too, scored under the weights (see
+// fit_affine_k_weighted): values already on the type's grid come back exactly either way.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -175,6 +177,43 @@ void fit_affine_k(const AffineK& k, const float* x, const float* w, AffineKResul
   r->dmin = fp32_to_fp16(best_m);
 }
 
+bool plain_weights(const float* w) {
+  for (int i = 0; i < kQK_K; ++i) {
+    if (w[i] != 1.0f) return false;
+  }
+  return true;
+}
+
+// Weighted error of a fitted super-block, decoded as the dequantizers do.
+double affine_k_error(const AffineK& k, const float* x, const float* w, const AffineKResult& r) {
+  const float d = fp16_to_fp32(r.d);
+  const float dmin = fp16_to_fp32(r.dmin);
+  double err = 0.0;
+  for (int j = 0; j < kQK_K / k.sub; ++j) {
+    const float dl = d * static_cast<float>(r.sc[j]);
+    const float ml = dmin * static_cast<float>(r.m[j]);
+    for (int i = j * k.sub; i < (j + 1) * k.sub; ++i) {
+      const double diff = static_cast<double>(x[i]) - (dl * static_cast<float>(r.q[i]) - ml);
+      err += w[i] * diff * diff;
+    }
+  }
+  return err;
+}
+
+// The weighted fit, or the unweighted one when that leaves less error under the same weights:
+// values that already lie on the type's grid (a file dequantized from it) are fitted exactly by
+// the unweighted search, and an exact fit has no error under any weights, while the weighted search
+// can miss it (its sub-block fits move off the grid, and the second level then cannot return).
+void fit_affine_k_weighted(const AffineK& k, const float* x, const float* w, AffineKResult* r) {
+  fit_affine_k(k, x, w, r);
+  if (plain_weights(w)) return;
+  float ones[kQK_K];
+  for (float& o : ones) o = 1.0f;
+  AffineKResult u;
+  fit_affine_k(k, x, ones, &u);
+  if (affine_k_error(k, x, w, u) < affine_k_error(k, x, w, *r)) *r = u;
+}
+
 // ---- symmetric sub-blocks (Q3_K, Q6_K): value = (d * sc) * q, sc signed ---------------------
 
 struct SymK {
@@ -249,6 +288,30 @@ void fit_sym_k(const SymK& k, const float* x, const float* w, SymKResult* r) {
   r->d = fp32_to_fp16(best_d);
 }
 
+double sym_k_error(const float* x, const float* w, const SymKResult& r) {
+  const float d = fp16_to_fp32(r.d);
+  double err = 0.0;
+  for (int j = 0; j < kQK_K / kSymSub; ++j) {
+    const float dl = d * static_cast<float>(r.sc[j]);
+    for (int i = j * kSymSub; i < (j + 1) * kSymSub; ++i) {
+      const double diff = static_cast<double>(x[i]) - dl * static_cast<float>(r.q[i]);
+      err += w[i] * diff * diff;
+    }
+  }
+  return err;
+}
+
+// As fit_affine_k_weighted: the unweighted fit competes under the importance weights.
+void fit_sym_k_weighted(const SymK& k, const float* x, const float* w, SymKResult* r) {
+  fit_sym_k(k, x, w, r);
+  if (plain_weights(w)) return;
+  float ones[kQK_K];
+  for (float& o : ones) o = 1.0f;
+  SymKResult u;
+  fit_sym_k(k, x, ones, &u);
+  if (sym_k_error(x, w, u) < sym_k_error(x, w, *r)) *r = u;
+}
+
 // ---- packing -----------------------------------------------------------------------------
 
 // Element e's 2-bit field in the Q2_K/Q3_K layout (see quants_k.cpp).
@@ -274,7 +337,7 @@ void quantize_k4(const float* src, Block* dst, int64_t n, const float* importanc
     float w[kQK_K];
     search_weights(importance ? importance + ib * kQK_K : nullptr, kQK_K, w);
     AffineKResult r;
-    fit_affine_k(spec, x, w, &r);
+    fit_affine_k_weighted(spec, x, w, &r);
     Block& b = dst[ib];
     std::memset(&b, 0, sizeof(b));
     b.d = r.d;
@@ -300,7 +363,7 @@ void quantize_row_q2_K_search(const float* src, void* vy, int64_t n, const float
     float w[kQK_K];
     search_weights(importance ? importance + ib * kQK_K : nullptr, kQK_K, w);
     AffineKResult r;
-    fit_affine_k(spec, x, w, &r);
+    fit_affine_k_weighted(spec, x, w, &r);
     BlockQ2_K& b = dst[ib];
     std::memset(&b, 0, sizeof(b));
     b.d = r.d;
@@ -318,7 +381,7 @@ void quantize_row_q3_K_search(const float* src, void* vy, int64_t n, const float
     float w[kQK_K];
     search_weights(importance ? importance + ib * kQK_K : nullptr, kQK_K, w);
     SymKResult r;
-    fit_sym_k(spec, x, w, &r);
+    fit_sym_k_weighted(spec, x, w, &r);
     BlockQ3_K& b = dst[ib];
     std::memset(&b, 0, sizeof(b));
     b.d = r.d;
@@ -351,7 +414,7 @@ void quantize_row_q6_K_search(const float* src, void* vy, int64_t n, const float
     float w[kQK_K];
     search_weights(importance ? importance + ib * kQK_K : nullptr, kQK_K, w);
     SymKResult r;
-    fit_sym_k(spec, x, w, &r);
+    fit_sym_k_weighted(spec, x, w, &r);
     BlockQ6_K& b = dst[ib];
     std::memset(&b, 0, sizeof(b));
     b.d = r.d;

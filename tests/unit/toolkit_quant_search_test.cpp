@@ -251,6 +251,30 @@ TEST(QuantSearchTest, KQuantGridsComeBackExactly) {
   }
 }
 
+TEST(QuantSearchTest, GridsComeBackExactlyUnderImportanceWeights) {
+  // Gemma 3's reference is its Q4_K_M file dequantized: quantized with an importance matrix to the
+  // same types, it must come back as it was, since an exact fit has no error under any weights.
+  // Importance spread over three orders of magnitude, as real matrices are.
+  const int64_t n = 2 * kQK_K;
+  std::vector<float> imp(static_cast<size_t>(n));
+  std::mt19937 rng(13);
+  for (float& v : imp) v = std::pow(10.0f, std::uniform_real_distribution<float>(-2.0f, 1.0f)(rng));
+  for (T t : {T::kQ2_K, T::kQ3_K, T::kQ4_K, T::kQ5_K, T::kQ6_K}) {
+    SCOPED_TRACE(type_traits(t).name);
+    const std::vector<float> grid = canonical_grid(t, 8, 12);
+    const std::vector<float> back = roundtrip(t, grid, n, imp.data());
+    int differ = 0;
+    for (size_t i = 0; i < grid.size(); ++i) differ += grid[i] != back[i];
+    EXPECT_EQ(differ, 0) << "of " << grid.size() << " values";
+  }
+  const std::vector<float> x = gaussian(4 * n, 14);
+  for (T t : {T::kQ4_0, T::kQ4_1, T::kQ5_0, T::kQ5_1, T::kQ8_0}) {
+    SCOPED_TRACE(type_traits(t).name);
+    const std::vector<float> grid = roundtrip(t, x, n, nullptr);
+    EXPECT_EQ(roundtrip(t, grid, n, imp.data()), grid);
+  }
+}
+
 TEST(QuantSearchTest, ReferenceRoundingOfA4BitGridIsKept) {
   // A file dequantized from Q4_1 re-quantizes to Q4_1, Q5_1 (half the step) and Q4_K without
   // loss: the grid-sharing case the quantization report notes.
