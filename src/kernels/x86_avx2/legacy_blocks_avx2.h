@@ -40,6 +40,12 @@ struct Q4_1 {
   static __m256i quants(const Block& b) { return avx2_nibbles_32(b.qs); }
 };
 
+// The 5-bit codes q | h << 4 of Q5_0 and Q5_1 blocks, from their low nibbles and fifth bits.
+inline __m256i five_bit_codes(const uint8_t* qs, const uint8_t* qh) {
+  const __m256i high = avx2_bits_to_bytes(avx2_load_u32(qh));
+  return _mm256_or_si256(avx2_nibbles_32(qs), _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
+}
+
 // (q | h << 4) - 16 without arithmetic: where the 5th bit is clear the result is q - 16, which as
 // a byte is q | 0xf0; where it is set, it is q itself.
 struct Q5_0 {
@@ -48,10 +54,7 @@ struct Q5_0 {
   static constexpr bool kSigned = true;
   static constexpr bool kHasMin = false;
   static constexpr int kBiasShift = 4;
-  static __m256i codes(const Block& b) {
-    const __m256i high = avx2_bits_to_bytes(avx2_load_u32(b.qh));
-    return _mm256_or_si256(avx2_nibbles_32(b.qs), _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
-  }
+  static __m256i codes(const Block& b) { return five_bit_codes(b.qs, b.qh); }
   static __m256i quants(const Block& b) {
     const __m256i high = avx2_bits_to_bytes(avx2_load_u32(b.qh));
     return _mm256_or_si256(avx2_nibbles_32(b.qs),
@@ -65,10 +68,7 @@ struct Q5_1 {
   static constexpr bool kSigned = false;
   static constexpr bool kHasMin = true;
   static constexpr int kBiasShift = 0;
-  static __m256i quants(const Block& b) {
-    const __m256i high = avx2_bits_to_bytes(avx2_load_u32(b.qh));
-    return _mm256_or_si256(avx2_nibbles_32(b.qs), _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
-  }
+  static __m256i quants(const Block& b) { return five_bit_codes(b.qs, b.qh); }
 };
 
 struct Q8_0 {
