@@ -62,6 +62,10 @@ struct DotKernels {
   VecDotFn vec_dot_interleaved[kTensorTypeIdLimit] = {};
   VecDotFn vec_dot_interleaved_x4[kTensorTypeIdLimit] = {};
   VecDotFn vec_dot_tiled[kTensorTypeIdLimit] = {};
+  // The same two orders for many outputs at once (VecDotTileFn), where a table has them; a table
+  // that replaces one of the orders above must replace or clear its tile too.
+  VecDotTileFn vec_dot_interleaved_x4_tile[kTensorTypeIdLimit] = {};
+  VecDotTileFn vec_dot_tiled_tile[kTensorTypeIdLimit] = {};
   // vec_dot[type] for many outputs at once (VecDotTileFn), where a table has it. A table that
   // replaces vec_dot[type] must replace or clear this entry too, since they must agree.
   VecDotTileFn vec_dot_tile[kTensorTypeIdLimit] = {};

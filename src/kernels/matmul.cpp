@@ -28,7 +28,10 @@ struct Job {
   VecDotFn vec_dot_x4 = nullptr;  // for activation rows [0, n_x4), when set
   int64_t n_x4 = 0;
   VecDotF32Fn vec_dot_f32 = nullptr;
-  VecDotTileFn tile = nullptr;  // vec_dot for a block of rows and tokens at once, when set
+  // The dot of activation rows [0, n_tile) for a block of rows and tokens at once, when set; the
+  // rows from n_tile on take the per-output dots above.
+  VecDotTileFn tile = nullptr;
+  int64_t n_tile = 0;
   const uint8_t* w = nullptr;
   size_t w_row_bytes = 0;
   const uint8_t* act = nullptr;  // quantized activations, or the float rows
@@ -45,18 +48,19 @@ struct Job {
 void run_item(const Job& j, int64_t item) {
   const int64_t r0 = item * j.row_block;
   const int64_t r1 = std::min(j.rows, r0 + j.row_block);
+  int64_t first = 0;  // the first token for the per-output dots
   if (j.tile) {
     // Larger token tiles: a tile decodes its weight rows once per call, and 32 activation rows
     // (70 KiB at k = 2048) still sit in L2 while the rows pass over them.
-    for (int64_t t0 = 0; t0 < j.n; t0 += kTileTokenTile) {
-      const int64_t t1 = std::min(j.n, t0 + kTileTokenTile);
+    for (int64_t t0 = 0; t0 < j.n_tile; t0 += kTileTokenTile) {
+      const int64_t t1 = std::min(j.n_tile, t0 + kTileTokenTile);
       j.tile(j.k, j.w + static_cast<size_t>(r0) * j.w_row_bytes, j.w_row_bytes, r1 - r0,
              j.act + static_cast<size_t>(t0) * j.act_row_bytes, j.act_row_bytes, t1 - t0,
              j.y + t0 * j.rows + r0, j.rows);
     }
-    return;
+    first = j.n_tile;
   }
-  for (int64_t t0 = 0; t0 < j.n; t0 += kTokenTile) {
+  for (int64_t t0 = first; t0 < j.n; t0 += kTokenTile) {
     const int64_t t1 = std::min(j.n, t0 + kTokenTile);
     for (int64_t r = r0; r < r1; ++r) {
       const void* wr = j.w + static_cast<size_t>(r) * j.w_row_bytes;
@@ -91,15 +95,22 @@ void pick_vec_dot(const DotKernels& d, uint32_t wid, int64_t rows, int64_t n, Jo
     if (d.vec_dot_interleaved_x4[wid]) {
       job.vec_dot_x4 = d.vec_dot_interleaved_x4[wid];
       job.n_x4 = n - n % 4;
+      job.tile = d.vec_dot_interleaved_x4_tile[wid];
+      job.n_tile = job.tile ? job.n_x4 : 0;
     }
   } else if (d.vec_dot_tiled[wid] && n >= kTiledMinRows) {
     job.vec_dot = d.vec_dot_tiled[wid];
+    job.tile = d.vec_dot_tiled_tile[wid];
+    job.n_tile = job.tile ? n : 0;
   } else {
     job.vec_dot = d.vec_dot[wid];
     // Only for batches: one token streams each weight row from memory once, and reading the rows
     // one after another is what the hardware prefetchers follow best (interleaving four rows
     // halved decode speed on Zen 3, prefetching or not).
-    if (n >= 2) job.tile = d.vec_dot_tile[wid];
+    if (n >= 2 && d.vec_dot_tile[wid]) {
+      job.tile = d.vec_dot_tile[wid];
+      job.n_tile = n;
+    }
   }
 }
 

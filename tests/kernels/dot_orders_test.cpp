@@ -90,6 +90,61 @@ TEST(DotOrders, EveryTableEntryEqualsItsScalarModel) {
   std::printf("dot orders: %d rows checked bit for bit\n", checked);
 }
 
+// The tiles of the orders (vec_dot_interleaved_x4_tile, vec_dot_tiled_tile) must give each output
+// exactly what the order's one-output entry gives: any count of rows (partial row groups) and of
+// tokens (an odd last one), and rows longer than a tile unpacks ahead (it falls back to the dot).
+TEST(DotOrders, TilesEqualTheirOneOutputEntries) {
+  int checked = 0;
+  for (Isa isa : runnable_isas()) {
+    const DotKernels& d = kernel_table(isa)->dot;
+    for (int kind : {1, 2}) {
+      for (T t : {T::kQ4_K, T::kQ6_K}) {
+        const VecDotTileFn tile =
+            kind == 1 ? d.vec_dot_interleaved_x4_tile[at(t)] : d.vec_dot_tiled_tile[at(t)];
+        if (!tile) continue;
+        const VecDotFn one = entry(d, kind, t);
+        ASSERT_NE(one, nullptr) << isa_name(isa) << ": a tile without its one-output order";
+        SCOPED_TRACE(std::string(isa_name(isa)) + " " + kind_name(kind) + " " +
+                     type_traits(t).name);
+        dot_check::Rng r(7);
+        for (int64_t k : {int64_t{256}, int64_t{2048}, int64_t{65 * 256}}) {
+          for (int64_t rows : {int64_t{1}, int64_t{4}, int64_t{7}}) {
+            const int64_t n_tok = 5;
+            const size_t wrow = row_size(t, k), arow = row_size(T::kQ8_K, k);
+            std::vector<uint8_t> w, q(arow * n_tok);
+            for (int64_t i = 0; i < rows; ++i) {
+              const std::vector<uint8_t> row = dot_check::random_weights(t, k, r);
+              w.insert(w.end(), row.begin(), row.end());
+            }
+            for (int64_t j = 0; j < n_tok; ++j) {
+              const std::vector<float> a = dot_check::random_activations(k, j == 2, r);
+              ref_dot().quantize_act[at(T::kQ8_K)](a.data(), &q[arow * j], k);
+            }
+            const int64_t stride = rows + 3;  // outputs need not be packed
+            std::vector<float> y(static_cast<size_t>(stride * n_tok), -7.0f);
+            tile(k, w.data(), wrow, rows, q.data(), arow, n_tok, y.data(), stride);
+            for (int64_t j = 0; j < n_tok; ++j) {
+              for (int64_t i = 0; i < stride; ++i) {
+                const float got = y[static_cast<size_t>(j * stride + i)];
+                if (i >= rows) {
+                  ASSERT_EQ(got, -7.0f) << "wrote past the rows: k " << k << " token " << j;
+                  continue;
+                }
+                float want = 0.0f;
+                one(k, &want, &w[wrow * i], &q[arow * j]);
+                ASSERT_EQ(got, want) << "k " << k << " rows " << rows << " row " << i
+                                     << " token " << j;
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("dot order tiles: %d outputs checked bit for bit\n", checked);
+}
+
 // The reference table keeps the plain truth: no matrix-kernel orders (they mirror x86 builds).
 TEST(DotOrders, ReferenceAndNeonTablesHaveNone) {
   for (Isa isa : {Isa::kRef, Isa::kNeon}) {
@@ -99,6 +154,8 @@ TEST(DotOrders, ReferenceAndNeonTablesHaveNone) {
       EXPECT_EQ(kt->dot.vec_dot_interleaved[id], nullptr) << isa_name(isa);
       EXPECT_EQ(kt->dot.vec_dot_interleaved_x4[id], nullptr) << isa_name(isa);
       EXPECT_EQ(kt->dot.vec_dot_tiled[id], nullptr) << isa_name(isa);
+      EXPECT_EQ(kt->dot.vec_dot_interleaved_x4_tile[id], nullptr) << isa_name(isa);
+      EXPECT_EQ(kt->dot.vec_dot_tiled_tile[id], nullptr) << isa_name(isa);
     }
   }
 }

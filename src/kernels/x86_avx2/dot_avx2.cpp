@@ -153,6 +153,7 @@ void fill_dot_avx2(DotKernels& t) {
   avx2::fill_dot_legacy(t);
   avx2::fill_tile_legacy(t);
   avx2::fill_dot_k(t);
+  avx2::fill_tile_k(t);
   avx2::fill_dot_k_f32(t);
   avx2::fill_quantize(t);
 }

@@ -18,6 +18,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/kquant_scales.h"
 #include "kernels/x86_avx2/dot_avx2_parts.h"
+#include "kernels/x86_avx2/kquant_blocks_avx2.h"
 #include "kernels/x86_avx2/simd_avx2.h"
 #include "quant/blocks.h"
 
@@ -37,15 +38,6 @@ inline int32_t hsum_i32(__m256i v) {
 // A shuffle control that copies int16 lane k of each 128-bit half to all lanes of the half.
 inline __m256i broadcast_i16_lane(int k) {
   return _mm256_set1_epi16(static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k)));
-}
-
-// From 16 int8 sub-block scales: int16 scales for the 32 elements of sub-block pair i (elements
-// 32i..32i+31), i.e. 8 copies of scale 2i then 8 of scale 2i+1, matching maddubs' pair lanes.
-inline __m256i scales_for_32(__m128i scales8, int i) {
-  const uint64_t lo = 0x0101010101010101ull * static_cast<uint64_t>(2 * i);
-  const uint64_t hi = 0x0101010101010101ull * static_cast<uint64_t>(2 * i + 1);
-  const __m128i control = _mm_set_epi64x(static_cast<int64_t>(hi), static_cast<int64_t>(lo));
-  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales8, control));
 }
 
 void vec_dot_q2_k(int64_t n, float* s, const void* w, const void* a) {
@@ -229,24 +221,13 @@ struct Q6Block {
 };
 
 inline Q6Block q6_k_block(const BlockQ6_K& x, const BlockQ8_K& y) {
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   const __m128i scales8 = avx2_load128(x.scales);
   Q6Block r;
   r.bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), avx2_load(y.bsums));
   r.sumi = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
-    const __m256i l0 = avx2_load(x.ql + 64 * h);
-    const __m256i l1 = avx2_load(x.ql + 64 * h + 32);
-    const __m256i hb = avx2_load(x.qh + 32 * h);
-    // Bit pair k of qh is the top of element group k; put it at bits 4..5 of each byte.
-    const __m256i q[4] = {
-        _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30)),
-        _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                        _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30)),
-    };
+    __m256i q[4];
+    q6_k_quants(x, h, q);
     for (int k = 0; k < 4; ++k) {
       const __m256i p = _mm256_maddubs_epi16(q[k], avx2_load(y.qs + 128 * h + 32 * k));
       r.sumi = _mm256_add_epi32(r.sumi, _mm256_madd_epi16(p, scales_for_32(scales8, 4 * h + k)));
@@ -268,6 +249,8 @@ void vec_dot_q6_k(int64_t n, float* s, const void* w, const void* a) {
   }
   *s = avx2_hsum(acc);
 }
+
+}  // namespace
 
 // The same weights four activation rows at a time (ref model: ref::vec_dot_q4_k_interleaved_x4):
 // the integers and the fused multiply-adds are per pair of sub-blocks.
@@ -310,8 +293,6 @@ void vec_dot_q6_k_tiled(int64_t n, float* s, const void* w, const void* a) {
   }
   *s = acc;
 }
-
-}  // namespace
 
 void fill_dot_k(DotKernels& t) {
   using T = TensorType;
