@@ -102,9 +102,13 @@ void tile(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes, fl
     float dx[RM];
     float mx[RM] = {};
     for (int i = 0; i < RM; ++i) rows.get(i, b, qx[i], dx[i], mx[i]);
+    // d_w * d_a as one vector multiply per output: the same float product as the scalar one.
+    __m256 dxv[RM];
+    for (int i = 0; i < RM; ++i) dxv[i] = _mm256_set1_ps(dx[i]);
     for (int j = 0; j < RN; ++j) {
       const __m256i qy = avx2_load(act[j][b].qs);
       const float dy = avx2_half_to_float(act[j][b].d);
+      const __m256 dyv = _mm256_set1_ps(dy);
       float sy = 0.0f;
       if constexpr (Q::kHasMin) sy = avx2_half_to_float(act[j][b].s);
       __m256i bias;  // 2^kBiasShift * the lane sums of the activations, for the offset codes
@@ -119,7 +123,7 @@ void tile(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes, fl
           dot = Q::kSigned ? avx2_dot_i8_i8(qx[i], qy) : avx2_dot_u8_i8(qx[i], qy);
         }
         if constexpr (Q::kHasMin) mins[i][j] += mx[i] * sy;
-        const __m256 d = _mm256_set1_ps(dx[i] * dy);
+        const __m256 d = _mm256_mul_ps(dxv[i], dyv);
         acc[i][j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc[i][j]);
       }
     }
