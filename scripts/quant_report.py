@@ -347,22 +347,25 @@ def main() -> int:
         for m in models:
             rep.model(m)
 
-    text = ""
+    tables = {}
     notes = []
     for m in models:
         if m in rep.results and "reference" in rep.results[m]:
-            text += table(m, rep.results[m], TYPES) + "\n"
+            tables[m] = table(m, rep.results[m], TYPES)
             notes += targets(m, rep.results[m], TYPES)
-    print(text)
+    print("\n".join(tables.values()))
     print("\n".join(notes))
     if args.update_docs:
+        # Each model's table sits between its own markers, so a run over one model leaves the
+        # other models' tables as they are.
         with open(DOC) as f:
             doc = f.read()
-        begin, end = "<!-- quant_report:begin -->", "<!-- quant_report:end -->"
-        pat = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-        if not pat.search(doc):
-            raise SystemExit(f"{DOC} has no {begin} ... {end} markers")
-        doc = pat.sub(lambda _: begin + "\n" + text + end, doc)
+        for m, text in tables.items():
+            begin, end = f"<!-- quant_report:{m}:begin -->", f"<!-- quant_report:{m}:end -->"
+            pat = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+            if not pat.search(doc):
+                raise SystemExit(f"{DOC} has no {begin} ... {end} markers")
+            doc = pat.sub(lambda _, t=text, b=begin, e=end: b + "\n" + t + e, doc)
         with open(DOC, "w") as f:
             f.write(doc)
         log(f"updated {DOC}")
