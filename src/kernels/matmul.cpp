@@ -104,10 +104,10 @@ void pick_vec_dot(const DotKernels& d, uint32_t wid, int64_t rows, int64_t n, Jo
     job.n_tile = job.tile ? n : 0;
   } else {
     job.vec_dot = d.vec_dot[wid];
-    // Only for batches: one token streams each weight row from memory once, and reading the rows
-    // one after another is what the hardware prefetchers follow best (interleaving four rows
-    // halved decode speed on Zen 3, prefetching or not).
-    if (n >= 2 && d.vec_dot_tile[wid]) {
+    // For one token too: a tile then reads the rows one after another, as vec_dot would (what
+    // the hardware prefetchers follow best: interleaving four rows halved decode speed on Zen 3),
+    // and shares only the activation side.
+    if (d.vec_dot_tile[wid]) {
       job.tile = d.vec_dot_tile[wid];
       job.n_tile = n;
     }

@@ -169,6 +169,62 @@ void row_group(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a
   rows_by_tokens<Q, RM>(nb, rows, a, a_row_bytes, n_tok, y, y_stride);
 }
 
+// One token (decode): the rows one after another, each streamed from memory once as in vec_dot<Q>,
+// so the hardware prefetchers see one sequential stream. What a tile shares here is the
+// activation side: its fp16 scales (and Q8_1's sums) are converted once for all the rows rather
+// than once per row, and a weight block's d and m are converted by one instruction.
+constexpr int64_t kMaxOneTokenBlocks = 1024;  // k up to 32768: 8 KiB of scales, 32 KiB of sums
+
+template <typename Q>
+void one_token_rows(int64_t k, const uint8_t* w, size_t w_row_bytes, int64_t n_rows,
+                    const uint8_t* a, float* y) {
+  using Act = typename Q::Act;
+  using Block = typename Q::Block;
+  const int64_t nb = k / 32;
+  const auto* act = reinterpret_cast<const Act*>(a);
+  float dy[kMaxOneTokenBlocks];
+  float sy[Q::kHasMin ? kMaxOneTokenBlocks : 1];
+  // Offset types take their unsigned codes (one maddubs, no sign juggling) and subtract
+  // 2^kBiasShift times the activation lane sums, the same int32 lanes (kBiasShift).
+  alignas(32) __m256i bias[Q::kBiasShift > 0 ? kMaxOneTokenBlocks : 1];
+  for (int64_t b = 0; b < nb; ++b) {
+    dy[b] = avx2_half_to_float(act[b].d);
+    if constexpr (Q::kHasMin) sy[b] = avx2_half_to_float(act[b].s);
+    if constexpr (Q::kBiasShift > 0) {
+      bias[b] = _mm256_slli_epi32(avx2_dot_u8_i8(_mm256_set1_epi8(1), avx2_load(act[b].qs)),
+                                  Q::kBiasShift);
+    }
+  }
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const auto* x = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * w_row_bytes);
+    // vec_dot<Q>'s float operations (accumulate_block): one accumulator, the mins apart.
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+      avx2_prefetch_ahead<sizeof(Block)>(&x[b]);
+      const __m256i qy = avx2_load(act[b].qs);
+      __m256i dot;
+      if constexpr (Q::kBiasShift > 0) {
+        dot = _mm256_sub_epi32(avx2_dot_u8_i8(Q::codes(x[b]), qy), bias[b]);
+      } else {
+        const __m256i qx = Q::quants(x[b]);
+        dot = Q::kSigned ? avx2_dot_i8_i8(qx, qy) : avx2_dot_u8_i8(qx, qy);
+      }
+      float dx;
+      if constexpr (Q::kHasMin) {
+        static_assert(offsetof(Block, m) == offsetof(Block, d) + 2, "d and m adjacent");
+        const __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(avx2_load_u32(&x[b].d))));
+        dx = _mm_cvtss_f32(dm);
+        mins += _mm_cvtss_f32(_mm_movehdup_ps(dm)) * sy[b];
+      } else {
+        dx = avx2_half_to_float(x[b].d);
+      }
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy[b]), _mm256_cvtepi32_ps(dot), acc);
+    }
+    y[r] = avx2_hsum(acc) + mins;
+  }
+}
+
 // Rows four at a time on the outside, so four weight rows are decoded (or stay in L1) while the
 // tokens pass.
 template <typename Q>
@@ -176,6 +232,10 @@ void vec_dot_tile(int64_t k, const void* w, size_t w_row_bytes, int64_t n_rows, 
                   size_t a_row_bytes, int64_t n_tok, float* y, int64_t y_stride) {
   const auto* wp = static_cast<const uint8_t*>(w);
   const auto* ap = static_cast<const uint8_t*>(a);
+  if (n_tok == 1 && k / 32 <= kMaxOneTokenBlocks) {
+    one_token_rows<Q>(k, wp, w_row_bytes, n_rows, ap, y);
+    return;
+  }
   for (int64_t r = 0; r < n_rows; r += kTileRows) {
     const uint8_t* wr = wp + static_cast<size_t>(r) * w_row_bytes;
     switch (std::min<int64_t>(kTileRows, n_rows - r)) {
