@@ -20,7 +20,7 @@ namespace {
 // values that the dot may read as u8 (faster: no sign juggling). kHasMin types add m per element.
 // Offset types (kBiasShift > 0) also give their codes before the offset, `codes`, unsigned: q
 // = codes - 2^kBiasShift, so dot(q, a) = dot(codes, a) - 2^kBiasShift * sum(a), exactly, in
-// each int32 lane; a register tile computes sum(a) once per activation block for all its rows.
+// each int32 lane; decode (one token) computes sum(a) once per activation block for all rows.
 struct Q4_0 {
   using Block = BlockQ4_0;
   using Act = BlockQ8_0;

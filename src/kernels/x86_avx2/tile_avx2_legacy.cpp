@@ -8,7 +8,7 @@
 // independent accumulators in flight. Every output still takes vec_dot<Q>'s float operations in
 // vec_dot<Q>'s order (one accumulator per output, blocks in order, the min terms summed apart),
 // so a tiled product is bit-identical to the one-row dots and to llama.cpp's. (Offset types reach
-// the same int32 lanes another way: see kBiasShift in legacy_blocks_avx2.h.)
+// the same int32 lanes another way: see kUnsignedAct below.)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -26,31 +26,36 @@ namespace {
 // 4 x 2 keeps 8 accumulators and the 4 decoded weight blocks in the 16 ymm registers.
 constexpr int kTileRows = 4;
 constexpr int kTileTokens = 2;
-// Rows up to this long are decoded once into a stack buffer (4 rows: 32 KiB of codes, 8 KiB of
-// scales) before the tokens pass over them, so the decoding is shared by every token of the
-// batch instead of by two; longer rows decode as they go.
+// Rows up to this long are decoded once into a stack buffer (4 rows: 32 KiB of quants, 32 KiB of
+// offset corrections, 8 KiB of scales) before the tokens pass over them, so the decoding is
+// shared by every token of the batch instead of by two; longer rows decode as they go.
 constexpr int64_t kMaxDecodedK = 8192;
 
 // Decoding pays off for the types whose blocks take work to unpack; Q8_0's are plain bytes.
 template <typename Q>
 constexpr bool kPredecode = Q::kBiasShift > 0 || !Q::kSigned;
 
-// What the dot needs of a weight block: codes for offset types, else the quants.
+// Offset types (Q4_0, Q5_0: small signed quants) take the activations as unsigned bytes a + 128
+// (8-bit activations stay within [-127, 127]) against the signed quants q: maddubs then gives
+// dot(q, a) + 128 * sum(q) per int32 lane, without saturating (255 * 16 * 2 < 2^15), and the
+// second term, which depends on the weights only, is computed once per weight block and row
+// ("corr") instead of once per activation block and token. The lanes are the same int32 as
+// vec_dot's.
 template <typename Q>
-__m256i block_quants(const typename Q::Block& b) {
-  if constexpr (Q::kBiasShift > 0) {
-    return Q::codes(b);
-  } else {
-    return Q::quants(b);
-  }
+constexpr bool kUnsignedAct = Q::kBiasShift > 0;
+
+template <typename Q>
+__m256i weight_correction(__m256i q) {
+  return _mm256_slli_epi32(avx2_dot_u8_i8(_mm256_set1_epi8(1), q), 7);
 }
 
 // Weight blocks of RM rows, decoded as the tile reads them.
 template <typename Q, int RM>
 struct DirectRows {
   const typename Q::Block* x[RM];
-  void get(int i, int64_t b, __m256i& q, float& d, float& m) const {
-    q = block_quants<Q>(x[i][b]);
+  void get(int i, int64_t b, __m256i& q, __m256i& c, float& d, float& m) const {
+    q = Q::quants(x[i][b]);
+    if constexpr (kUnsignedAct<Q>) c = weight_correction<Q>(q);
     d = avx2_half_to_float(x[i][b].d);
     if constexpr (Q::kHasMin) m = avx2_half_to_float(x[i][b].m);
   }
@@ -60,22 +65,26 @@ struct DirectRows {
 template <typename Q, int RM>
 struct DecodedRows {
   const __m256i* q;
+  const __m256i* c;
   const float* d;
   const float* m;
-  void get(int i, int64_t b, __m256i& qv, float& dv, float& mv) const {
+  void get(int i, int64_t b, __m256i& qv, __m256i& cv, float& dv, float& mv) const {
     qv = _mm256_load_si256(q + b * RM + i);
+    if constexpr (kUnsignedAct<Q>) cv = _mm256_load_si256(c + b * RM + i);
     dv = d[b * RM + i];
     if constexpr (Q::kHasMin) mv = m[b * RM + i];
   }
 };
 
 template <typename Q, int RM>
-void decode_rows(int64_t nb, const uint8_t* w, size_t w_row_bytes, __m256i* q, float* d,
-                 float* m) {
+void decode_rows(int64_t nb, const uint8_t* w, size_t w_row_bytes, __m256i* q, __m256i* c,
+                 float* d, float* m) {
   for (int i = 0; i < RM; ++i) {
     const auto* x = reinterpret_cast<const typename Q::Block*>(w + i * w_row_bytes);
     for (int64_t b = 0; b < nb; ++b) {
-      _mm256_store_si256(q + b * RM + i, block_quants<Q>(x[b]));
+      const __m256i qv = Q::quants(x[b]);
+      _mm256_store_si256(q + b * RM + i, qv);
+      if constexpr (kUnsignedAct<Q>) _mm256_store_si256(c + b * RM + i, weight_correction<Q>(qv));
       d[b * RM + i] = avx2_half_to_float(x[b].d);
       if constexpr (Q::kHasMin) m[b * RM + i] = avx2_half_to_float(x[b].m);
     }
@@ -98,10 +107,10 @@ void tile(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes, fl
     }
   }
   for (int64_t b = 0; b < nb; ++b) {
-    __m256i qx[RM];
+    __m256i qx[RM], cx[RM];
     float dx[RM];
     float mx[RM] = {};
-    for (int i = 0; i < RM; ++i) rows.get(i, b, qx[i], dx[i], mx[i]);
+    for (int i = 0; i < RM; ++i) rows.get(i, b, qx[i], cx[i], dx[i], mx[i]);
     // d_w * d_a as one vector multiply per output: the same float product as the scalar one.
     __m256 dxv[RM];
     for (int i = 0; i < RM; ++i) dxv[i] = _mm256_set1_ps(dx[i]);
@@ -111,14 +120,14 @@ void tile(int64_t nb, const Rows& rows, const uint8_t* a, size_t a_row_bytes, fl
       const __m256 dyv = _mm256_set1_ps(dy);
       float sy = 0.0f;
       if constexpr (Q::kHasMin) sy = avx2_half_to_float(act[j][b].s);
-      __m256i bias;  // 2^kBiasShift * the lane sums of the activations, for the offset codes
-      if constexpr (Q::kBiasShift > 0) {
-        bias = _mm256_slli_epi32(avx2_dot_u8_i8(_mm256_set1_epi8(1), qy), Q::kBiasShift);
+      __m256i qy_u;  // a + 128, as unsigned bytes
+      if constexpr (kUnsignedAct<Q>) {
+        qy_u = _mm256_xor_si256(qy, _mm256_set1_epi8(static_cast<char>(0x80)));
       }
       for (int i = 0; i < RM; ++i) {
         __m256i dot;
-        if constexpr (Q::kBiasShift > 0) {
-          dot = _mm256_sub_epi32(avx2_dot_u8_i8(qx[i], qy), bias);
+        if constexpr (kUnsignedAct<Q>) {
+          dot = _mm256_sub_epi32(avx2_dot_u8_i8(qy_u, qx[i]), cx[i]);
         } else {
           dot = Q::kSigned ? avx2_dot_i8_i8(qx[i], qy) : avx2_dot_u8_i8(qx[i], qy);
         }
@@ -155,10 +164,12 @@ void row_group(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* a
   if constexpr (kPredecode<Q>) {
     if (k <= kMaxDecodedK && n_tok > kTileTokens) {
       alignas(32) __m256i q[kMaxDecodedK / 32 * RM];
+      alignas(32) __m256i c[kUnsignedAct<Q> ? kMaxDecodedK / 32 * RM : 1];
       float d[kMaxDecodedK / 32 * RM];
       float m[kMaxDecodedK / 32 * RM];
-      decode_rows<Q, RM>(nb, w, w_row_bytes, q, d, m);
-      rows_by_tokens<Q, RM>(nb, DecodedRows<Q, RM>{q, d, m}, a, a_row_bytes, n_tok, y, y_stride);
+      decode_rows<Q, RM>(nb, w, w_row_bytes, q, c, d, m);
+      rows_by_tokens<Q, RM>(nb, DecodedRows<Q, RM>{q, c, d, m}, a, a_row_bytes, n_tok, y,
+                            y_stride);
       return;
     }
   }
