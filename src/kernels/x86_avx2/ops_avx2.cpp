@@ -20,6 +20,7 @@
 #include <limits>
 
 #include "kernels/kernels.h"
+#include "kernels/x86_avx2/ops_avx2_parts.h"
 
 namespace pocketlm::kernels {
 namespace {
@@ -273,6 +274,7 @@ void fill_ops_avx2(OpKernels& t) {
   t.scale = scale_avx2;
   t.axpy = axpy_avx2;
   t.dot_f32 = dot_f32_avx2;
+  avx2::fill_gelu_fp16(t);
 }
 
 }  // namespace pocketlm::kernels
