@@ -90,8 +90,9 @@ void q4k_x4_tile(int64_t nb, const BlockQ4_K* const x[kRows], const Q4KRows* row
   __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const Q4KRows& r = rows[b];
-    const __m256 d = _mm256_mul_ps(r.d, two_tokens(a0[b].d, a1[b].d));
-    const __m256 dmin = _mm256_mul_ps(r.dmin, two_tokens(a0[b].d, a1[b].d));
+    const __m256 d_act = two_tokens(a0[b].d, a1[b].d);
+    const __m256 d = _mm256_mul_ps(r.d, d_act);
+    const __m256 dmin = _mm256_mul_ps(r.dmin, d_act);
     for (int j = 0; j < 4; ++j) {
       __m256i lo[kRows], hi[kRows];
       for (int i = 0; i < kRows; ++i) {

@@ -44,8 +44,7 @@ constexpr bool kPredecode = Q::kBiasShift > 0 || !Q::kSigned;
 template <typename Q>
 constexpr bool kUnsignedAct = Q::kBiasShift > 0;
 
-template <typename Q>
-__m256i weight_correction(__m256i q) {
+inline __m256i weight_correction(__m256i q) {
   return _mm256_slli_epi32(avx2_dot_u8_i8(_mm256_set1_epi8(1), q), 7);
 }
 
@@ -55,7 +54,7 @@ struct DirectRows {
   const typename Q::Block* x[RM];
   void get(int i, int64_t b, __m256i& q, __m256i& c, float& d, float& m) const {
     q = Q::quants(x[i][b]);
-    if constexpr (kUnsignedAct<Q>) c = weight_correction<Q>(q);
+    if constexpr (kUnsignedAct<Q>) c = weight_correction(q);
     d = avx2_half_to_float(x[i][b].d);
     if constexpr (Q::kHasMin) m = avx2_half_to_float(x[i][b].m);
   }
@@ -84,7 +83,7 @@ void decode_rows(int64_t nb, const uint8_t* w, size_t w_row_bytes, __m256i* q, _
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i qv = Q::quants(x[b]);
       _mm256_store_si256(q + b * RM + i, qv);
-      if constexpr (kUnsignedAct<Q>) _mm256_store_si256(c + b * RM + i, weight_correction<Q>(qv));
+      if constexpr (kUnsignedAct<Q>) _mm256_store_si256(c + b * RM + i, weight_correction(qv));
       d[b * RM + i] = avx2_half_to_float(x[b].d);
       if constexpr (Q::kHasMin) m[b * RM + i] = avx2_half_to_float(x[b].m);
     }
